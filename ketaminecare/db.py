@@ -1,0 +1,59 @@
+"""Database helpers shared by the apps.
+
+Exclusion constraints are PostgreSQL's; the embedded SQLite default cannot state them. The
+subclass below is declared on the models like any constraint (so migrations and ``pg_constraint``
+agree) and emits no SQL and validates nothing on other databases, where the services' own
+checks under SQLite's serialised writes keep the same rules.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.postgres.constraints import ExclusionConstraint
+from django.contrib.postgres.fields import DateTimeRangeField
+from django.db import IntegrityError, connections
+from django.db.models import Func
+
+
+class TsTzRange(Func):
+    function = "TSTZRANGE"
+    output_field = DateTimeRangeField()
+
+
+class PostgresExclusionConstraint(ExclusionConstraint):
+    def _is_postgres(self, schema_editor: Any) -> bool:
+        return bool(schema_editor.connection.vendor == "postgresql")
+
+    def constraint_sql(self, model: Any, schema_editor: Any) -> Any:
+        if not self._is_postgres(schema_editor):
+            return None
+        return super().constraint_sql(model, schema_editor)
+
+    def create_sql(self, model: Any, schema_editor: Any) -> Any:
+        if not self._is_postgres(schema_editor):
+            return None
+        return super().create_sql(model, schema_editor)
+
+    def remove_sql(self, model: Any, schema_editor: Any) -> Any:
+        if not self._is_postgres(schema_editor):
+            return None
+        return super().remove_sql(model, schema_editor)
+
+    def validate(self, model: Any, instance: Any, exclude: Any = None, using: str = "default") -> None:
+        # Model validation (the admin's forms) must not issue range queries SQLite cannot run;
+        # the services check overlaps themselves on every database.
+        if connections[using].vendor != "postgresql":
+            return
+        super().validate(model, instance, exclude=exclude, using=using)
+
+
+def violated_constraint(error: IntegrityError) -> str | None:
+    """The name of the constraint an IntegrityError reports, when the driver tells it."""
+    cause = error.__cause__
+    diag = getattr(cause, "diag", None)
+    name = getattr(diag, "constraint_name", None)
+    if name:
+        return str(name)
+    # SQLite names the columns, not the constraint; callers fall back on their own checks.
+    return None

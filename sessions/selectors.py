@@ -1,0 +1,139 @@
+"""Reads the services, views and tasks need, with their joins applied up front."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.db.models import Count, Q, QuerySet
+
+from courses.models import Course
+from ketaminecare.roles import Role
+from sessions.models import (
+    Chair,
+    ClinicHours,
+    ClosureDay,
+    IntegrationAppointment,
+    IntegrationWindow,
+    StaffMember,
+    TimeOff,
+    TreatmentSession,
+    WorkingHours,
+)
+from sessions.scheduling import BusyIndex, ClinicState, WeeklyHours
+
+
+def clinic_zone() -> ZoneInfo:
+    return ZoneInfo(settings.TIME_ZONE)
+
+
+def day_bounds(first: dt.date, last: dt.date, zone: ZoneInfo) -> tuple[dt.datetime, dt.datetime]:
+    """The instants from the start of ``first`` to the end of ``last`` on the zone's wall clock."""
+    start = dt.datetime.combine(first, dt.time.min).replace(tzinfo=zone)
+    end = dt.datetime.combine(last + dt.timedelta(days=1), dt.time.min).replace(tzinfo=zone)
+    return start, end
+
+
+def clinic_state_between(
+    *,
+    first: dt.date,
+    last: dt.date,
+    exclude_session_ids: Iterable[int] = (),
+    now: dt.datetime | None = None,
+) -> ClinicState:
+    """Everything planning needs between two local dates, in a fixed number of queries (seven).
+
+    Busy time covers two extra days after ``last`` so that integration windows (which open and
+    close after their session) see the therapists' appointments.
+    """
+    zone = clinic_zone()
+    start, end = day_bounds(first, last + dt.timedelta(days=3), zone)
+    excluded = list(exclude_session_ids)
+
+    clinic_hours: WeeklyHours = {}
+    for hours in ClinicHours.objects.all():
+        clinic_hours.setdefault(hours.weekday, []).append((hours.opens, hours.closes))
+    closures = set(ClosureDay.objects.filter(date__gte=first, date__lte=last).values_list("date", flat=True))
+    chair_ids = list(Chair.objects.filter(is_active=True).order_by("name").values_list("id", flat=True))
+
+    clinician_hours: dict[int, WeeklyHours] = {}
+    therapist_hours: dict[int, WeeklyHours] = {}
+    staff = StaffMember.objects.filter(is_active=True, role__in=[Role.CLINICIAN, Role.THERAPIST])
+    roles = dict(staff.values_list("id", "role"))
+    for staff_id in roles:
+        target = clinician_hours if roles[staff_id] == Role.CLINICIAN else therapist_hours
+        target[staff_id] = {}
+    for staff_id, weekday, starts, ends in (
+        WorkingHours.objects.filter(staff_id__in=roles)
+        .order_by("staff_id", "weekday", "starts")
+        .values_list("staff_id", "weekday", "starts", "ends")
+    ):
+        target = clinician_hours if roles[staff_id] == Role.CLINICIAN else therapist_hours
+        target[staff_id].setdefault(weekday, []).append((starts, ends))
+
+    intervals: list[tuple[tuple[str, int], dt.datetime, dt.datetime]] = []
+    for staff_id, off_start, off_end in TimeOff.objects.filter(
+        starts_at__lt=end, ends_at__gt=start, staff_id__in=roles
+    ).values_list("staff_id", "starts_at", "ends_at"):
+        kind = "clinician" if roles[staff_id] == Role.CLINICIAN else "therapist"
+        intervals.append(((kind, staff_id), off_start, off_end))
+    sessions = (
+        TreatmentSession.objects.filter(
+            starts_at__lt=end, ends_at__gt=start, status__in=TreatmentSession.OCCUPYING_STATUSES
+        )
+        .exclude(id__in=excluded)
+        .values_list("chair_id", "clinician_id", "patient_id", "starts_at", "ends_at")
+    )
+    for chair_id, clinician_id, patient_id, s_start, s_end in sessions:
+        intervals.append((("chair", chair_id), s_start, s_end))
+        intervals.append((("clinician", clinician_id), s_start, s_end))
+        intervals.append((("patient", patient_id), s_start, s_end))
+    for therapist_id, a_start, a_end in IntegrationAppointment.objects.filter(
+        starts_at__lt=end, ends_at__gt=start, status__in=IntegrationAppointment.OCCUPYING_STATUSES
+    ).values_list("therapist_id", "starts_at", "ends_at"):
+        intervals.append((("therapist", therapist_id), a_start, a_end))
+
+    return ClinicState(
+        zone=zone,
+        clinic_hours=clinic_hours,
+        closures=closures,
+        chair_ids=chair_ids,
+        clinician_hours=clinician_hours,
+        therapist_hours=therapist_hours,
+        busy=BusyIndex(intervals),
+        slot=dt.timedelta(minutes=settings.BOOKING_SLOT_MINUTES),
+        integration_length=dt.timedelta(minutes=settings.INTEGRATION_APPOINTMENT_MINUTES),
+        not_before=now,
+    )
+
+
+def session_list(*, start: dt.datetime | None = None, end: dt.datetime | None = None) -> QuerySet[TreatmentSession]:
+    qs = TreatmentSession.objects.select_related(
+        "course__protocol", "patient", "chair", "clinician", "integration_window"
+    )
+    if start is not None:
+        qs = qs.filter(ends_at__gt=start)
+    if end is not None:
+        qs = qs.filter(starts_at__lt=end)
+    return qs
+
+
+def window_list() -> QuerySet[IntegrationWindow]:
+    return IntegrationWindow.objects.filter(cancelled_at__isnull=True).select_related(
+        "session__chair", "patient"
+    )
+
+
+def course_list_with_progress() -> QuerySet[Course]:
+    """Courses with their progress counted in the same query."""
+    return Course.objects.select_related("patient", "protocol", "screening").annotate(
+        sessions_done=Count("sessions", filter=Q(sessions__status=TreatmentSession.Status.COMPLETED), distinct=True),
+        no_shows=Count("sessions", filter=Q(sessions__status=TreatmentSession.Status.NO_SHOW), distinct=True),
+        integration_attended=Count(
+            "sessions__integration_window__appointments",
+            filter=Q(sessions__integration_window__appointments__status=IntegrationAppointment.Status.ATTENDED),
+            distinct=True,
+        ),
+    )

@@ -1,0 +1,199 @@
+"""Integration appointments: a therapist's time with the patient inside a window."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+
+from ketaminecare.errors import BookingConflict, InvalidInput, InvalidTransition, NotFound, RuleViolation
+from ketaminecare.roles import Role
+from sessions.models import IntegrationAppointment, IntegrationWindow, StaffMember
+from sessions.scheduling import WeeklyHours, within_weekly_hours
+from sessions.selectors import clinic_zone
+from sessions.services.common import booking_transaction, now_or, require_aware
+
+MSG_OUTSIDE_WINDOW = "The appointment must lie inside the integration window."
+MSG_WINDOW_GONE = "The integration window was cancelled."
+MSG_WINDOW_CLOSED = "The integration window has closed."
+MSG_WINDOW_BOOKED = "The window already has an appointment."
+MSG_THERAPIST_OFF = "The therapist is not working for the whole appointment."
+MSG_THERAPIST_BUSY = "The therapist already has an appointment at that time."
+
+Status = IntegrationAppointment.Status
+
+
+def _appointment_problems(
+    *,
+    window: IntegrationWindow,
+    therapist: StaffMember,
+    starts_at: dt.datetime,
+    ends_at: dt.datetime,
+    now: dt.datetime,
+    exclude_appointment_id: int | None = None,
+) -> None:
+    """Raise for the first rule a booking of ``therapist`` at [starts_at, ends_at) breaks."""
+    if window.cancelled_at is not None:
+        raise RuleViolation(MSG_WINDOW_GONE, rule="window_cancelled", field="window")
+    if window.closes_at <= now:
+        raise RuleViolation(MSG_WINDOW_CLOSED, rule="window_closed", field="window")
+    if starts_at < window.opens_at or ends_at > window.closes_at:
+        raise RuleViolation(
+            MSG_OUTSIDE_WINDOW,
+            rule="inside_window",
+            field="starts_at",
+            details={"opens_at": window.opens_at.isoformat(), "closes_at": window.closes_at.isoformat()},
+        )
+    if starts_at < now:
+        raise InvalidInput("An appointment cannot start in the past.", field="starts_at", rule="in_the_past")
+    if therapist.role != Role.THERAPIST or not therapist.is_active:
+        raise InvalidInput("No such active therapist.", field="therapist", rule="exists")
+    others = window.appointments.filter(status__in=IntegrationAppointment.OCCUPYING_STATUSES)
+    if exclude_appointment_id is not None:
+        others = others.exclude(pk=exclude_appointment_id)
+    if others.exists():
+        raise BookingConflict(MSG_WINDOW_BOOKED, rule="window_already_booked", field="window")
+    hours: WeeklyHours = {}
+    for weekday, block_start, block_end in therapist.working_hours.values_list("weekday", "starts", "ends"):
+        hours.setdefault(weekday, []).append((block_start, block_end))
+    off = therapist.time_off.filter(starts_at__lt=ends_at, ends_at__gt=starts_at).exists()
+    if off or not within_weekly_hours(hours, starts_at, ends_at, clinic_zone()):
+        raise RuleViolation(MSG_THERAPIST_OFF, rule="therapist_hours", field="therapist")
+    clashes = IntegrationAppointment.objects.filter(
+        therapist=therapist,
+        status__in=IntegrationAppointment.OCCUPYING_STATUSES,
+        starts_at__lt=ends_at,
+        ends_at__gt=starts_at,
+    )
+    if exclude_appointment_id is not None:
+        clashes = clashes.exclude(pk=exclude_appointment_id)
+    if clashes.exists():
+        raise BookingConflict(MSG_THERAPIST_BUSY, rule="therapist_unavailable", field="starts_at")
+
+
+def _window_locked(window_id: int) -> IntegrationWindow:
+    window = IntegrationWindow.objects.select_for_update().filter(pk=window_id).first()
+    if window is None:
+        raise NotFound("No such integration window.", field="window", rule="exists")
+    return window
+
+
+def _therapist(therapist_id: int) -> StaffMember:
+    therapist = StaffMember.objects.filter(pk=therapist_id).first()
+    if therapist is None:
+        raise InvalidInput("No such therapist.", field="therapist", rule="exists")
+    return therapist
+
+
+def window_appointment_book(
+    *,
+    window_id: int,
+    therapist_id: int,
+    starts_at: dt.datetime,
+    ends_at: dt.datetime | None = None,
+    actor: Any = None,
+    now: dt.datetime | None = None,
+) -> IntegrationAppointment:
+    """Book a therapist inside a window. Locks the window (one appointment per window).
+
+    The therapist must be working for the whole appointment and free; the exclusion constraint
+    on the therapist's appointments settles a race between two windows.
+    """
+    now = now_or(now)
+    require_aware(starts_at, "starts_at")
+    if ends_at is None:
+        ends_at = starts_at + dt.timedelta(minutes=settings.INTEGRATION_APPOINTMENT_MINUTES)
+    require_aware(ends_at, "ends_at")
+    if ends_at <= starts_at:
+        raise InvalidInput("An appointment ends after it starts.", field="ends_at", rule="ends_after_start")
+    with booking_transaction():
+        window = _window_locked(window_id)
+        therapist = _therapist(therapist_id)
+        _appointment_problems(window=window, therapist=therapist, starts_at=starts_at, ends_at=ends_at, now=now)
+        return IntegrationAppointment.objects.create(
+            window=window,
+            patient_id=window.patient_id,
+            therapist=therapist,
+            starts_at=starts_at,
+            ends_at=ends_at,
+            created_by=actor if getattr(actor, "is_authenticated", False) else None,
+        )
+
+
+def _appointment_locked(appointment_id: int) -> IntegrationAppointment:
+    window_id = IntegrationAppointment.objects.filter(pk=appointment_id).values_list("window_id", flat=True).first()
+    if window_id is None:
+        raise NotFound("No such integration appointment.", field="appointment", rule="exists")
+    _window_locked(window_id)
+    return IntegrationAppointment.objects.select_for_update().select_related("window").get(pk=appointment_id)
+
+
+def integration_appointment_move(
+    *,
+    appointment_id: int,
+    starts_at: dt.datetime,
+    ends_at: dt.datetime | None = None,
+    therapist_id: int | None = None,
+    now: dt.datetime | None = None,
+) -> IntegrationAppointment:
+    """Move a booked appointment inside its window (or to another therapist); revision grows."""
+    now = now_or(now)
+    require_aware(starts_at, "starts_at")
+    with booking_transaction():
+        appointment = _appointment_locked(appointment_id)
+        if appointment.status != Status.BOOKED:
+            raise InvalidTransition("Only a booked appointment can be moved.", field="status", rule="move_from_booked")
+        length = appointment.ends_at - appointment.starts_at
+        ends_at = ends_at or starts_at + length
+        require_aware(ends_at, "ends_at")
+        if ends_at <= starts_at:
+            raise InvalidInput("An appointment ends after it starts.", field="ends_at", rule="ends_after_start")
+        therapist = _therapist(therapist_id) if therapist_id else appointment.therapist
+        _appointment_problems(
+            window=appointment.window,
+            therapist=therapist,
+            starts_at=starts_at,
+            ends_at=ends_at,
+            now=now,
+            exclude_appointment_id=appointment.pk,
+        )
+        appointment.starts_at, appointment.ends_at, appointment.therapist = starts_at, ends_at, therapist
+        appointment.revision += 1
+        appointment.save(update_fields=["starts_at", "ends_at", "therapist", "revision"])
+    return appointment
+
+
+def integration_appointment_cancel(
+    *, appointment_id: int, reason: str = "", now: dt.datetime | None = None
+) -> IntegrationAppointment:
+    now = now_or(now)
+    with transaction.atomic():
+        appointment = _appointment_locked(appointment_id)
+        if appointment.status != Status.BOOKED:
+            raise InvalidTransition(
+                "Only a booked appointment can be cancelled.", field="status", rule="cancel_from_booked"
+            )
+        appointment.status = Status.CANCELLED
+        appointment.cancelled_at = now
+        appointment.cancel_reason = reason
+        appointment.revision += 1
+        appointment.save(update_fields=["status", "cancelled_at", "cancel_reason", "revision"])
+    return appointment
+
+
+def integration_appointment_record(
+    *, appointment_id: int, attended: bool, now: dt.datetime | None = None
+) -> IntegrationAppointment:
+    """Record whether the patient came to an appointment that has started."""
+    now = now_or(now)
+    with transaction.atomic():
+        appointment = _appointment_locked(appointment_id)
+        if appointment.status != Status.BOOKED:
+            raise InvalidTransition("The appointment was already recorded.", field="status", rule="record_from_booked")
+        if appointment.starts_at > now:
+            raise InvalidTransition("The appointment has not started yet.", field="status", rule="record_after_start")
+        appointment.status = Status.ATTENDED if attended else Status.MISSED
+        appointment.save(update_fields=["status"])
+    return appointment
