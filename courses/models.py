@@ -28,9 +28,7 @@ class Patient(models.Model):
     date_of_birth = models.DateField()
     phone = models.CharField(max_length=32, blank=True, help_text="E.164, for SMS reminders.")
     email = models.EmailField(blank=True)
-    time_zone = models.CharField(
-        max_length=64, default=default_time_zone, validators=[validate_time_zone]
-    )
+    time_zone = models.CharField(max_length=64, default=default_time_zone, validators=[validate_time_zone])
     # Channels the patient asked for, and the moment they opted out of one (for example an SMS
     # "STOP"). An opt-out wins over the channel flag and is kept as evidence.
     remind_by_sms = models.BooleanField(default=True)
@@ -160,8 +158,7 @@ class TreatmentProtocol(models.Model):
         ordering = ["name"]
         constraints = [
             models.CheckConstraint(
-                condition=Q(induction_sessions_min__gte=1)
-                & Q(induction_sessions_max__gte=F("induction_sessions_min")),
+                condition=Q(induction_sessions_min__gte=1) & Q(induction_sessions_max__gte=F("induction_sessions_min")),
                 name="protocol_session_bounds",
             ),
             models.CheckConstraint(
@@ -189,9 +186,7 @@ class TreatmentProtocol(models.Model):
 
     def clean(self) -> None:
         cadence = self.weekly_cadence
-        if not isinstance(cadence, list) or not cadence or not all(
-            isinstance(n, int) and 1 <= n <= 7 for n in cadence
-        ):
+        if not isinstance(cadence, list) or not cadence or not all(isinstance(n, int) and 1 <= n <= 7 for n in cadence):
             raise ValidationError({"weekly_cadence": "A list of sessions per week, each 1 to 7."})
         count = sum(cadence)
         if not self.induction_sessions_min <= count <= self.induction_sessions_max:

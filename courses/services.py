@@ -23,8 +23,15 @@ _FRONT_DESK = [
     "courses.view_treatmentprotocol",
     "courses.view_screening",
     *(f"treatment_sessions.{a}_{m}" for m in ("treatmentsession",) for a in ("view", "change")),
-    *(f"treatment_sessions.view_{m}" for m in ("chair", "clinichours", "closureday", "staffmember", "integrationwindow")),
-    *(f"treatment_sessions.{a}_{m}" for m in ("workinghours", "timeoff", "integrationappointment") for a in ("view", "add", "change")),
+    *(
+        f"treatment_sessions.view_{m}"
+        for m in ("chair", "clinichours", "closureday", "staffmember", "integrationwindow")
+    ),
+    *(
+        f"treatment_sessions.{a}_{m}"
+        for m in ("workinghours", "timeoff", "integrationappointment")
+        for a in ("view", "add", "change")
+    ),
 ]
 _CLINICIAN = [
     *_FRONT_DESK,
@@ -130,7 +137,9 @@ def screening_record(
     if outcome not in Screening.Outcome.values:
         raise InvalidInput("Unknown outcome.", field="outcome", rule="choice")
     if valid_until < performed_on:
-        raise InvalidInput("A screening is valid from the day it was done.", field="valid_until", rule="after_performed")
+        raise InvalidInput(
+            "A screening is valid from the day it was done.", field="valid_until", rule="after_performed"
+        )
     if outcome == Screening.Outcome.ELIGIBLE:
         if not informed_consent_off_label:
             raise InvalidInput(

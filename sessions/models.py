@@ -48,9 +48,7 @@ class ClinicHours(models.Model):
     class Meta:
         ordering = ["weekday"]
         verbose_name_plural = "clinic hours"
-        constraints = [
-            models.CheckConstraint(condition=Q(closes__gt=F("opens")), name="clinic_hours_order")
-        ]
+        constraints = [models.CheckConstraint(condition=Q(closes__gt=F("opens")), name="clinic_hours_order")]
 
     def __str__(self) -> str:
         return f"{self.get_weekday_display()} {self.opens:%H:%M}-{self.closes:%H:%M}"
@@ -74,9 +72,7 @@ class StaffMember(models.Model):
         PRESCRIBER = "prescriber", "Prescriber"
         NURSE = "nurse", "Nurse"
 
-    user = models.OneToOneField(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="staff_member"
-    )
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="staff_member")
     role = models.CharField(max_length=20, choices=[(r.value, r.label) for r in Role if r != Role.PATIENT])
     clinician_kind = models.CharField(max_length=20, choices=ClinicianKind.choices, blank=True)
     display_name = models.CharField(max_length=120)
@@ -125,9 +121,7 @@ class TimeOff(models.Model):
     class Meta:
         ordering = ["starts_at"]
         verbose_name_plural = "time off"
-        constraints = [
-            models.CheckConstraint(condition=Q(ends_at__gt=F("starts_at")), name="time_off_order")
-        ]
+        constraints = [models.CheckConstraint(condition=Q(ends_at__gt=F("starts_at")), name="time_off_order")]
         indexes = [models.Index(fields=["staff", "starts_at"])]
 
     def __str__(self) -> str:
@@ -187,9 +181,7 @@ class TreatmentSession(models.Model):
         constraints = [
             models.CheckConstraint(condition=Q(ends_at__gt=F("starts_at")), name="session_ends_after_start"),
             models.CheckConstraint(condition=Q(sequence__gte=1), name="session_sequence_positive"),
-            models.CheckConstraint(
-                condition=~Q(status="held") | ~Q(hold_reason=""), name="session_hold_has_reason"
-            ),
+            models.CheckConstraint(condition=~Q(status="held") | ~Q(hold_reason=""), name="session_hold_has_reason"),
             models.UniqueConstraint(fields=["course", "sequence"], name="session_sequence_unique_in_course"),
             models.UniqueConstraint(
                 fields=["course", "local_date"],
@@ -237,9 +229,7 @@ class IntegrationWindow(models.Model):
     when the session moves. A cancelled, held or no-show session cancels its window.
     """
 
-    session = models.OneToOneField(
-        TreatmentSession, on_delete=models.CASCADE, related_name="integration_window"
-    )
+    session = models.OneToOneField(TreatmentSession, on_delete=models.CASCADE, related_name="integration_window")
     patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="integration_windows")
     opens_at = models.DateTimeField()
     closes_at = models.DateTimeField()

@@ -234,7 +234,11 @@ class Problem:
     message: str
 
     def as_dict(self) -> dict[str, Any]:
-        return {"rule": self.rule, "date": self.date.isoformat() if self.date else None, "message": self.message}
+        return {
+            "rule": self.rule,
+            "date": self.date.isoformat() if self.date else None,
+            "message": self.message,
+        }
 
 
 def course_rule_problems(
@@ -524,14 +528,11 @@ def plan_induction(
                 Problem(
                     last_failure.rule if last_failure else Rule.WEEKLY_CADENCE,
                     last_failure.date if last_failure else week_start,
-                    f"Only {placed} of {needed} sessions fit in week {week + 1} "
-                    f"(from {week_start}).{detail}",
+                    f"Only {placed} of {needed} sessions fit in week {week + 1} (from {week_start}).{detail}",
                 )
             )
             return plan
-    plan.problems.extend(
-        course_rule_problems([s.starts_at for s in plan.sessions], rules, state.zone)
-    )
+    plan.problems.extend(course_rule_problems([s.starts_at for s in plan.sessions], rules, state.zone))
     return plan
 
 
@@ -585,7 +586,11 @@ def slot_problems(
         or not state.busy.is_free(("clinician", clinician_id), start, end)
     ):
         problems.append(
-            Problem(Rule.CLINICIAN_UNAVAILABLE, day, "The clinician is not working and free for the whole session.")
+            Problem(
+                Rule.CLINICIAN_UNAVAILABLE,
+                day,
+                "The clinician is not working and free for the whole session.",
+            )
         )
     if patient_id is not None and not state.busy.is_free(("patient", patient_id), start, end):
         problems.append(Problem(Rule.PATIENT_UNAVAILABLE, day, RULE_MESSAGES[Rule.PATIENT_UNAVAILABLE]))

@@ -121,9 +121,7 @@ def session_list(*, start: dt.datetime | None = None, end: dt.datetime | None = 
 
 
 def window_list() -> QuerySet[IntegrationWindow]:
-    return IntegrationWindow.objects.filter(cancelled_at__isnull=True).select_related(
-        "session__chair", "patient"
-    )
+    return IntegrationWindow.objects.filter(cancelled_at__isnull=True).select_related("session__chair", "patient")
 
 
 def course_list_with_progress() -> QuerySet[Course]:

@@ -124,7 +124,12 @@ def course_propose(
     proposal = CourseProposal(patient_id=patient.pk, protocol_id=protocol.pk, plan=plan)
     if not plan.feasible:
         proposal.next_feasible = next_feasible_plan(
-            state=state, rules=rules, prefs=prefs, after=first_date, patient_id=patient.pk, search_days=search_days
+            state=state,
+            rules=rules,
+            prefs=prefs,
+            after=first_date,
+            patient_id=patient.pk,
+            search_days=search_days,
         )
     return proposal
 
@@ -207,9 +212,7 @@ def course_plan_and_book(
     )
     if not proposal.feasible:
         raise proposal_error(proposal)
-    return course_book(
-        patient=patient, protocol=protocol, sessions=proposal.session_requests(), actor=actor, now=now
-    )
+    return course_book(patient=patient, protocol=protocol, sessions=proposal.session_requests(), actor=actor, now=now)
 
 
 def proposal_error(proposal: CourseProposal) -> RuleViolation:
@@ -250,7 +253,9 @@ def _session_create(
         local_date=starts_at.astimezone(clinic_zone()).date(),
     )
     opens_at, closes_at = window_bounds(ends_at, protocol.window_opens_after_hours, protocol.window_closes_after_hours)
-    IntegrationWindow.objects.create(session=session, patient_id=course.patient_id, opens_at=opens_at, closes_at=closes_at)
+    IntegrationWindow.objects.create(
+        session=session, patient_id=course.patient_id, opens_at=opens_at, closes_at=closes_at
+    )
     return session
 
 
@@ -300,13 +305,20 @@ def session_reschedule(
         state = clinic_state_between(first=day, last=day, exclude_session_ids=[session.pk], now=now)
         raise_slot_problems(
             slot_problems(
-                state, start=starts_at, end=ends_at, chair_id=chair_id, clinician_id=clinician_id, patient_id=session.patient_id
+                state,
+                start=starts_at,
+                end=ends_at,
+                chair_id=chair_id,
+                clinician_id=clinician_id,
+                patient_id=session.patient_id,
             ),
             field="starts_at",
         )
         siblings = list(
             TreatmentSession.objects.filter(
-                course_id=session.course_id, phase=session.phase, status__in=TreatmentSession.OCCUPYING_STATUSES
+                course_id=session.course_id,
+                phase=session.phase,
+                status__in=TreatmentSession.OCCUPYING_STATUSES,
             )
             .exclude(pk=session.pk)
             .values_list("starts_at", flat=True)
@@ -327,7 +339,17 @@ def session_reschedule(
         session.chair_id = chair_id
         session.clinician_id = clinician_id
         session.revision += 1
-        session.save(update_fields=["starts_at", "ends_at", "local_date", "chair", "clinician", "revision", "updated_at"])
+        session.save(
+            update_fields=[
+                "starts_at",
+                "ends_at",
+                "local_date",
+                "chair",
+                "clinician",
+                "revision",
+                "updated_at",
+            ]
+        )
         for problem in broken:
             overrides.append(
                 RuleOverride.objects.create(
@@ -354,7 +376,9 @@ def _require_resources(chair_id: int, clinician_id: int) -> None:
         raise InvalidInput("No such active clinician.", field="clinician", rule="exists")
 
 
-def _window_follow(session: TreatmentSession, protocol: TreatmentProtocol, now: dt.datetime) -> list[IntegrationAppointment]:
+def _window_follow(
+    session: TreatmentSession, protocol: TreatmentProtocol, now: dt.datetime
+) -> list[IntegrationAppointment]:
     """Move the session's window with it; cancel appointments the new window no longer holds."""
     opens_at, closes_at = window_bounds(
         session.ends_at, protocol.window_opens_after_hours, protocol.window_closes_after_hours

@@ -71,7 +71,9 @@ def _cancel_window_of(session: TreatmentSession, *, now: dt.datetime, reason: st
         window_cancel(window, now=now, reason=reason)
 
 
-def session_check_in(*, session_id: int, ride_home_confirmed: bool | None = None, now: dt.datetime | None = None) -> TreatmentSession:
+def session_check_in(
+    *, session_id: int, ride_home_confirmed: bool | None = None, now: dt.datetime | None = None
+) -> TreatmentSession:
     """The patient arrived. Starts the course's induction at its first check-in."""
     now = now_or(now)
     with transaction.atomic():
@@ -205,7 +207,9 @@ def course_complete(*, course_id: int) -> Course:
         course = _locked_course(course_id)
         if course.status not in (Course.Status.INDUCTION, Course.Status.MAINTENANCE):
             raise InvalidTransition(
-                "Only a course under way can be completed.", field="status", rule=f"complete_from_{course.status}"
+                "Only a course under way can be completed.",
+                field="status",
+                rule=f"complete_from_{course.status}",
             )
         if course.sessions.filter(status__in=(Status.SCHEDULED, Status.CHECKED_IN)).exists():
             raise InvalidTransition(

@@ -15,8 +15,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from courses.models import Contraindication, Course, Patient, Screening, TreatmentProtocol
-from ketaminecare.errors import BookingConflict
 from courses.services import patient_create, roles_ensure, screening_record, user_with_role
+from ketaminecare.errors import BookingConflict
 from ketaminecare.roles import Role
 from sessions.models import Chair, ClinicHours, ClosureDay, StaffMember, WorkingHours
 from sessions.scheduling import Preferences, local_instant
@@ -25,7 +25,7 @@ from sessions.services.booking import course_plan_and_book, maintenance_series_b
 from sessions.services.integration import window_appointment_book
 from sessions.services.lifecycle import course_cancel, session_check_in, session_complete
 
-DEMO_PASSWORD = "ketamine-demo"
+DEMO_PASSWORD = "ketamine-demo"  # noqa: S105 (a published demo login, never a real one)
 
 PROTOCOLS: list[dict[str, Any]] = [
     {
@@ -107,7 +107,7 @@ PATIENTS = [
 
 
 class Command(BaseCommand):
-    help = "Seed a demo clinic with logins for every role (password: %s)." % DEMO_PASSWORD
+    help = f"Seed a demo clinic with logins for every role (password: {DEMO_PASSWORD})."
 
     def handle(self, *args: Any, **options: Any) -> None:
         roles_ensure()
@@ -117,10 +117,12 @@ class Command(BaseCommand):
             protocols = self._protocols()
             patients = self._patients(staff["dr.lee"])
             self._courses(patients, protocols, staff)
-        self.stdout.write(self.style.SUCCESS(
-            f"Demo clinic ready. Logins: {', '.join(u for u, *_ in STAFF)}, patient.avery; "
-            f"password {DEMO_PASSWORD!r}."
-        ))
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Demo clinic ready. Logins: {', '.join(u for u, *_ in STAFF)}, patient.avery; "
+                f"password {DEMO_PASSWORD!r}."
+            )
+        )
 
     def _clinic(self) -> None:
         for weekday in range(5):
@@ -150,7 +152,9 @@ class Command(BaseCommand):
                     starts, ends = (dt.time(8), dt.time(18)) if role == Role.CLINICIAN else (dt.time(9), dt.time(17))
                     if weekday == 5:
                         starts, ends = dt.time(9), dt.time(13)
-                    WorkingHours.objects.get_or_create(staff=member, weekday=weekday, starts=starts, defaults={"ends": ends})
+                    WorkingHours.objects.get_or_create(
+                        staff=member, weekday=weekday, starts=starts, defaults={"ends": ends}
+                    )
         return members
 
     def _protocols(self) -> list[TreatmentProtocol]:
@@ -186,13 +190,15 @@ class Command(BaseCommand):
                     notes="Demo screening.",
                 )
             patients.append(patient)
-        first = patients[0]
-        if first.user is None:
-            first.user = user_with_role(username="patient.avery", role=Role.PATIENT, password=DEMO_PASSWORD)
-            first.save(update_fields=["user"])
+        with_login = patients[0]
+        if with_login.user is None:
+            with_login.user = user_with_role(username="patient.avery", role=Role.PATIENT, password=DEMO_PASSWORD)
+            with_login.save(update_fields=["user"])
         return patients
 
-    def _courses(self, patients: list[Patient], protocols: list[TreatmentProtocol], staff: dict[str, StaffMember]) -> None:
+    def _courses(
+        self, patients: list[Patient], protocols: list[TreatmentProtocol], staff: dict[str, StaffMember]
+    ) -> None:
         zone = clinic_zone()
         today = timezone.localdate()
         three_a_week, twice_a_week, esketamine = protocols
@@ -217,7 +223,12 @@ class Command(BaseCommand):
                 return
             for session in course.sessions.filter(starts_at__lt=until).order_by("starts_at"):
                 session_check_in(session_id=session.pk, ride_home_confirmed=True, now=session.starts_at)
-                session_complete(session_id=session.pk, dose_mg=None, clinical_notes="Demo: tolerated well.", now=session.ends_at)
+                session_complete(
+                    session_id=session.pk,
+                    dose_mg=None,
+                    clinical_notes="Demo: tolerated well.",
+                    now=session.ends_at,
+                )
 
         now = timezone.now()
         # In induction: started last week, the sessions before today completed.
@@ -233,11 +244,26 @@ class Command(BaseCommand):
                 slot = window.opens_at.replace(minute=0, second=0, microsecond=0) + dt.timedelta(hours=1)
                 window_appointment_book(window_id=window.pk, therapist_id=therapist.pk, starts_at=slot, now=now)
         # Planned: twice a week from next Monday.
-        book(patients[1], twice_a_week, weekday_on_or_after(today + dt.timedelta(days=1)), weekdays=frozenset({0, 3}))
+        book(
+            patients[1],
+            twice_a_week,
+            weekday_on_or_after(today + dt.timedelta(days=1)),
+            weekdays=frozenset({0, 3}),
+        )
         # Esketamine starting next week, afternoons.
-        book(patients[2], esketamine, weekday_on_or_after(today + dt.timedelta(days=3), 1), earliest=dt.time(13))
+        book(
+            patients[2],
+            esketamine,
+            weekday_on_or_after(today + dt.timedelta(days=3), 1),
+            earliest=dt.time(13),
+        )
         # Induction done a month ago; now in maintenance every three weeks at 09:00.
-        old = book(patients[3], three_a_week, weekday_on_or_after(today - dt.timedelta(days=35)), earliest=dt.time(11))
+        old = book(
+            patients[3],
+            three_a_week,
+            weekday_on_or_after(today - dt.timedelta(days=35)),
+            earliest=dt.time(11),
+        )
         complete_until(old, now)
         if old is not None:
             first_maintenance = local_instant(weekday_on_or_after(today + dt.timedelta(days=2), 2), dt.time(9), zone)

@@ -1,0 +1,63 @@
+"""Shared fixtures: a small clinic (hours, chairs, staff, protocol) and a screened patient.
+
+Tests marked ``postgres`` depend on PostgreSQL's locks and constraints: they fail, never skip,
+when the suite runs on another database.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+from django.db import connection
+
+from tests import factories
+
+CLINIC_ZONE = ZoneInfo("America/New_York")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        if item.get_closest_marker("postgres"):
+            item.fixturenames.append("_require_postgres")
+
+
+@pytest.fixture
+def _require_postgres() -> None:
+    if connection.vendor != "postgresql":
+        pytest.fail("this test needs PostgreSQL: set DATABASE_URL=postgres://... (see README)")
+
+
+@pytest.fixture(autouse=True)
+def _clinic_settings(settings: Any) -> None:
+    settings.TIME_ZONE = "America/New_York"
+    settings.BOOKING_SLOT_MINUTES = 15
+
+
+def at(day: dt.date, hour: int, minute: int = 0) -> dt.datetime:
+    """An aware instant at a wall-clock time in the clinic's zone."""
+    return dt.datetime(day.year, day.month, day.day, hour, minute, tzinfo=CLINIC_ZONE)
+
+
+@pytest.fixture
+def monday() -> dt.date:
+    """A Monday far enough ahead that nothing is in the past, with no DST change nearby."""
+    return dt.date(2031, 6, 2)
+
+
+@pytest.fixture
+def now(monday: dt.date) -> dt.datetime:
+    """The clock for the services: the Friday before ``monday``."""
+    return at(monday - dt.timedelta(days=3), 12)
+
+
+@pytest.fixture
+def clinic(db: None) -> factories.Clinic:
+    return factories.clinic()
+
+
+@pytest.fixture
+def patient(db: None, clinic: factories.Clinic) -> object:
+    return factories.screened_patient(clinician=clinic.clinicians[0])
