@@ -27,6 +27,7 @@ class UserFactory(factory.django.DjangoModelFactory):
 class StaffMemberFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = StaffMember
+        skip_postgeneration_save = True
 
     user = factory.SubFactory(UserFactory, is_staff=True)
     role = Role.CLINICIAN
