@@ -236,3 +236,64 @@ class Course(models.Model):
 
     def __str__(self) -> str:
         return f"{self.protocol} for {self.patient} ({self.get_status_display()})"
+
+
+class RescheduleRequest(models.Model):
+    """A patient's request to change a session, for the front desk to handle."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", "Open"
+        HANDLED = "handled", "Handled"
+        DECLINED = "declined", "Declined"
+
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="reschedule_requests")
+    session = models.ForeignKey(
+        "treatment_sessions.TreatmentSession", on_delete=models.CASCADE, related_name="reschedule_requests"
+    )
+    message = models.TextField(blank=True, max_length=1000)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.OPEN)
+    created_at = models.DateTimeField(auto_now_add=True)
+    handled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    handled_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            # One open request per session is enough for the front desk to act on.
+            models.UniqueConstraint(fields=["session"], condition=Q(status="open"), name="reschedule_one_open"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Reschedule request for session {self.session_id} ({self.status})"
+
+
+class CalendarFeed(models.Model):
+    """A secret iCalendar subscription URL for one staff member or one patient.
+
+    Only a hash of the token is stored: the URL is shown once when the feed is made or rotated.
+    A revoked feed answers 404.
+    """
+
+    staff = models.ForeignKey(
+        "treatment_sessions.StaffMember", null=True, blank=True, on_delete=models.CASCADE, related_name="feeds"
+    )
+    patient = models.ForeignKey(Patient, null=True, blank=True, on_delete=models.CASCADE, related_name="feeds")
+    token_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=(Q(staff__isnull=False) & Q(patient__isnull=True))
+                | (Q(staff__isnull=True) & Q(patient__isnull=False)),
+                name="feed_has_one_owner",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        owner = f"staff {self.staff_id}" if self.staff_id else f"patient {self.patient_id}"
+        return f"Calendar feed of {owner}"

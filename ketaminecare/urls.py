@@ -1,5 +1,6 @@
 from django.contrib import admin
-from django.urls import path
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 admin.site.site_header = "KetamineCare"
 admin.site.site_title = "KetamineCare"
@@ -7,4 +8,7 @@ admin.site.index_title = "Clinic administration"
 
 urlpatterns = [
     path("admin/", admin.site.urls),
+    path("api/v1/", include("ketaminecare.api.urls")),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
 ]

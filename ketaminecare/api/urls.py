@@ -1,0 +1,9 @@
+"""Version 1 of the API: each app contributes its own routes."""
+
+from django.urls import include, path
+
+urlpatterns = [
+    path("", include("courses.api.urls")),
+    path("", include("sessions.api.urls")),
+    path("", include("sessions.api.calendar_urls")),
+]
