@@ -2,11 +2,14 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from ketaminecare.health import health
+
 admin.site.site_header = "KetamineCare"
 admin.site.site_title = "KetamineCare"
 admin.site.index_title = "Clinic administration"
 
 urlpatterns = [
+    path("health/", health, name="health"),
     path("admin/", admin.site.urls),
     path("api/v1/", include("ketaminecare.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),

@@ -1,0 +1,89 @@
+"""Structured logs: one JSON object per line, each carrying the request id.
+
+What a log line may hold is decided where it is written: the service logs ids and rule names,
+never a patient's name, phone, email or a clinical field. The formatter below only adds the
+request id and the standard fields; it copies ``extra`` values only for allowed keys, so a stray
+``extra={"patient": patient}`` cannot leak a name into the logs.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import datetime as dt
+import json
+import logging
+import re
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+from django.http import HttpRequest, HttpResponse
+
+request_id_var: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="-")
+
+_VALID_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
+
+# Keys a log call may add with ``extra=``: identifiers and measures, never personal data.
+ALLOWED_EXTRA = frozenset(
+    {
+        "event",
+        "method",
+        "path",
+        "status",
+        "duration_ms",
+        "user_id",
+        "role",
+        "session_id",
+        "course_id",
+        "patient_id",
+        "window_id",
+        "appointment_id",
+        "reminder_id",
+        "task_id",
+        "count",
+        "rule",
+    }
+)
+
+
+class RequestIdMiddleware:
+    """Takes X-Request-ID from the proxy when well-formed (else makes one) and echoes it back."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        incoming = request.headers.get("X-Request-ID", "")
+        request_id = incoming if _VALID_REQUEST_ID.match(incoming) else uuid.uuid4().hex
+        token = request_id_var.set(request_id)
+        try:
+            response = self.get_response(request)
+        finally:
+            request_id_var.reset(token)
+        response["X-Request-ID"] = request_id
+        return response
+
+
+class RequestIdFilter(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.request_id = request_id_var.get()
+        return True
+
+
+class JsonFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        body: dict[str, Any] = {
+            "time": dt.datetime.fromtimestamp(record.created, tz=dt.UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+            "request_id": getattr(record, "request_id", request_id_var.get()),
+        }
+        for key in ALLOWED_EXTRA:
+            if key in record.__dict__:
+                body[key] = record.__dict__[key]
+        if record.exc_info:
+            # The exception's type and traceback, not its message: messages can carry values.
+            body["exc_type"] = record.exc_info[0].__name__ if record.exc_info[0] else None
+            body["traceback"] = self.formatException(record.exc_info)
+        return json.dumps(body, default=str)

@@ -1,0 +1,49 @@
+import json
+import logging
+
+import pytest
+
+from ketaminecare.logging import JsonFormatter, RequestIdFilter, request_id_var
+
+
+@pytest.mark.django_db
+def test_health_reports_database_and_broker_up(client, settings):
+    # The suite runs with the real Redis as REDIS_URL (bin/test sets it).
+    assert settings.REDIS_URL, "the tests need REDIS_URL pointing at the real Redis"
+    response = client.get("/health/")
+    body = response.json()
+    assert response.status_code == 200, body
+    assert body["checks"]["database"]["ok"] is True
+    assert body["checks"]["broker"]["ok"] is True
+
+
+@pytest.mark.django_db
+def test_health_answers_503_when_the_broker_is_unreachable(client, settings):
+    settings.CELERY_BROKER_URL = "redis://127.0.0.1:1/0"
+    response = client.get("/health/")
+    assert response.status_code == 503
+    assert response.json()["checks"]["broker"]["ok"] is False
+
+
+@pytest.mark.django_db
+def test_every_response_carries_a_request_id_and_keeps_a_well_formed_one(client):
+    generated = client.get("/health/")["X-Request-ID"]
+    assert len(generated) == 32
+    assert client.get("/health/", HTTP_X_REQUEST_ID="proxy-abc-12345")["X-Request-ID"] == "proxy-abc-12345"
+    assert client.get("/health/", HTTP_X_REQUEST_ID="bad id\nwith newline")["X-Request-ID"] != "bad id\nwith newline"
+
+
+def test_json_log_lines_carry_the_request_id_and_only_allowed_extras():
+    record = logging.LogRecord("kc", logging.INFO, __file__, 1, "booked", None, None)
+    record.session_id = 12
+    record.patient_name = "Jordan Avery"
+    token = request_id_var.set("req-123456789")
+    try:
+        RequestIdFilter().filter(record)
+        line = json.loads(JsonFormatter().format(record))
+    finally:
+        request_id_var.reset(token)
+    assert line["request_id"] == "req-123456789"
+    assert line["session_id"] == 12
+    assert "patient_name" not in line
+    assert "Jordan" not in json.dumps(line)
