@@ -113,11 +113,96 @@ STATIC_ROOT = Path(os.environ.get("STATIC_ROOT", BASE_DIR / "var" / "static"))
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 
 REDIS_URL = os.environ.get("REDIS_URL", "")
+# A cache shared by every web process when Redis is there (login throttling counts across all
+# gunicorn workers); a per-process memory cache on the embedded default.
+CACHES = {
+    "default": (
+        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL, "KEY_PREFIX": "kc"}
+        if REDIS_URL
+        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+    )
+}
+
+# Celery (ketaminecare/celery.py reads every CELERY_* setting). The broker is Redis when REDIS_URL
+# is set; on the embedded default it is kombu's filesystem transport under var/celery/, so that a
+# worker and the scheduler on one machine still pass reminders to each other without Redis.
+if REDIS_URL:
+    CELERY_BROKER_URL = REDIS_URL
+else:
+    CELERY_DATA_DIR = BASE_DIR / "var" / "celery"
+    for _folder in ("queue", "processed"):
+        (CELERY_DATA_DIR / _folder).mkdir(parents=True, exist_ok=True)
+    CELERY_BROKER_URL = "filesystem://"
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "data_folder_in": str(CELERY_DATA_DIR / "queue"),
+        "data_folder_out": str(CELERY_DATA_DIR / "queue"),
+        "processed_folder": str(CELERY_DATA_DIR / "processed"),
+        "store_processed": False,
+    }
+CELERY_TASK_SERIALIZER = "json"
+CELERY_RESULT_SERIALIZER = "json"
+CELERY_ACCEPT_CONTENT = ["json"]
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_TIMEZONE = "UTC"
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# A task that runs past the soft limit gets an exception; past the hard limit its process is
+# killed. The hard limit stays below REMINDER_LEASE_SECONDS: no batch outlives its lease.
+CELERY_TASK_SOFT_TIME_LIMIT = int(os.environ.get("CELERY_TASK_SOFT_TIME_LIMIT", "100"))
+CELERY_TASK_TIME_LIMIT = int(os.environ.get("CELERY_TASK_TIME_LIMIT", "120"))
+# One message at a time per process: a killed worker holds back as little as possible.
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+
+# Reminders (sessions/services/dispatch.py). The sweep runs every REMINDER_SWEEP_SECONDS from the
+# one beat process; it claims due rows in batches, each with a lease.
+REMINDER_SWEEP_SECONDS = int(os.environ.get("REMINDER_SWEEP_SECONDS", "60"))
+REMINDER_BATCH_SIZE = int(os.environ.get("REMINDER_BATCH_SIZE", "100"))
+REMINDER_SWEEP_LIMIT = int(os.environ.get("REMINDER_SWEEP_LIMIT", "20000"))
+REMINDER_LEASE_SECONDS = int(os.environ.get("REMINDER_LEASE_SECONDS", "300"))
+if REMINDER_LEASE_SECONDS <= CELERY_TASK_TIME_LIMIT:
+    raise RuntimeError("REMINDER_LEASE_SECONDS must exceed CELERY_TASK_TIME_LIMIT")
+REMINDER_MAX_ATTEMPTS = int(os.environ.get("REMINDER_MAX_ATTEMPTS", "5"))
+REMINDER_RETRY_BASE_SECONDS = int(os.environ.get("REMINDER_RETRY_BASE_SECONDS", "60"))
+REMINDER_RETRY_MAX_SECONDS = int(os.environ.get("REMINDER_RETRY_MAX_SECONDS", "3600"))
+# A patient reminder this close to its session or appointment goes even in quiet hours.
+REMINDER_QUIET_HOURS_EXEMPT_MINUTES = int(os.environ.get("REMINDER_QUIET_HOURS_EXEMPT_MINUTES", "120"))
+CELERY_BEAT_SCHEDULE = {
+    "reminders-sweep": {
+        "task": "sessions.reminders_sweep",
+        "schedule": float(REMINDER_SWEEP_SECONDS),
+        # A sweep nobody ran in time is dropped: the next one does the same work.
+        "options": {"expires": float(REMINDER_SWEEP_SECONDS)},
+    },
+}
+CELERY_BEAT_SCHEDULE_FILENAME = str(BASE_DIR / "var" / "celerybeat-schedule")
+# SMS: sessions.channels.FileSMSBackend (each delivery a file under REMINDER_SMS_DIR),
+# ConsoleSMSBackend, or HttpSMSBackend with the provider's URL, token and sender number.
+REMINDER_SMS_BACKEND = os.environ.get("REMINDER_SMS_BACKEND", "sessions.channels.FileSMSBackend")
+REMINDER_SMS_DIR = Path(os.environ.get("REMINDER_SMS_DIR", BASE_DIR / "var" / "sms"))
+REMINDER_SMS_HTTP_URL = os.environ.get("REMINDER_SMS_HTTP_URL", "")
+REMINDER_SMS_HTTP_TOKEN = os.environ.get("REMINDER_SMS_HTTP_TOKEN", "")
+REMINDER_SMS_FROM = os.environ.get("REMINDER_SMS_FROM", "")
+# A directory of the clinic's own copies of the reminder templates (searched first).
+REMINDER_TEMPLATES_DIR = os.environ.get("REMINDER_TEMPLATES_DIR", "")
+# The domain of reminder emails' Message-IDs (<reminder-12@domain>).
+REMINDER_MESSAGE_ID_DOMAIN = os.environ.get("REMINDER_MESSAGE_ID_DOMAIN", "clinic.invalid")
+# Email: SMTP in production (EMAIL_HOST, ...); by default every email is a file under var/mail/.
+EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.filebased.EmailBackend")
+EMAIL_FILE_PATH = Path(os.environ.get("EMAIL_FILE_PATH", BASE_DIR / "var" / "mail"))
+EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
+EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "25"))
+EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+EMAIL_TIMEOUT = 10
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "reminders@clinic.invalid")
 
 # What patient-facing texts say about the clinic (name, place, phone). Never a drug or diagnosis.
 CLINIC_NAME = os.environ.get("CLINIC_NAME", "Riverside Wellness Clinic")
 CLINIC_ADDRESS = os.environ.get("CLINIC_ADDRESS", "120 Main Street, Suite 4")
 CLINIC_PHONE = os.environ.get("CLINIC_PHONE", "+1 555 0100")
+# The domain in calendar-feed UIDs (session-12@<domain>): set it to the clinic's own domain so
+# that UIDs stay unique in a calendar that subscribes to two clinics. Never a drug's name.
+CALENDAR_UID_DOMAIN = os.environ.get("CALENDAR_UID_DOMAIN", "clinic.invalid")
 
 # Booking arithmetic: the grid on which the planner tries start times.
 BOOKING_SLOT_MINUTES = int(os.environ.get("BOOKING_SLOT_MINUTES", "15"))
@@ -127,15 +212,17 @@ PLANNING_SEARCH_DAYS = int(os.environ.get("PLANNING_SEARCH_DAYS", "42"))
 INTEGRATION_APPOINTMENT_MINUTES = int(os.environ.get("INTEGRATION_APPOINTMENT_MINUTES", "60"))
 
 REST_FRAMEWORK = {
+    # Token first: an anonymous API request then answers 401 with WWW-Authenticate: Token
+    # (DRF takes the challenge from the first class); the browsable API still logs in by session.
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.SessionAuthentication",
         "rest_framework.authentication.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_PAGINATION_CLASS": "ketaminecare.api.pagination.Pagination",
     "PAGE_SIZE": 50,
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "ketaminecare.api.schema.AutoSchema",
     "EXCEPTION_HANDLER": "ketaminecare.api.exceptions.exception_handler",
     "DEFAULT_THROTTLE_RATES": {"login": os.environ.get("LOGIN_THROTTLE_RATE", "10/min")},
     "DATETIME_FORMAT": "iso-8601",
@@ -151,6 +238,17 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
+    # One name per choice set, where several models call theirs "status" or "outcome".
+    "ENUM_NAME_OVERRIDES": {
+        "SessionStatusEnum": "sessions.models.TreatmentSession.Status",
+        "AppointmentStatusEnum": "sessions.models.IntegrationAppointment.Status",
+        "CourseStatusEnum": "courses.models.Course.Status",
+        "RescheduleRequestStatusEnum": "courses.models.RescheduleRequest.Status",
+        "RescheduleOutcomeEnum": "courses.api.serializers.RESCHEDULE_OUTCOMES",
+        "ScreeningOutcomeEnum": "courses.models.Screening.Outcome",
+        "ContraindicationEnum": "courses.models.Contraindication",
+        "WeekdayEnum": "sessions.models.Weekday",
+    },
 }
 
 # Logs: JSON lines with the request id (the default when DEBUG is off), or plain text.

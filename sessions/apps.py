@@ -20,3 +20,5 @@ class TreatmentSessionsConfig(AppConfig):
         # After this app's permissions exist (it migrates after courses), make the role groups,
         # so they exist wherever the schema does: every database, every test run.
         post_migrate.connect(_ensure_roles, sender=self, dispatch_uid="treatment_sessions_roles_ensure")
+        # The reminders' admin lives beside their models.
+        from sessions import reminder_admin  # noqa: F401

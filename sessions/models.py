@@ -3,15 +3,22 @@
 from __future__ import annotations
 
 import datetime as dt
+from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.contrib.postgres.fields import RangeBoundary, RangeOperators
 from django.db import models
 from django.db.models import F, Q
+from django.utils import timezone
 
 from courses.models import Course, Patient
 from ketaminecare.db import PostgresExclusionConstraint, TsTzRange
 from ketaminecare.roles import Role
+
+
+def local(instant: dt.datetime) -> dt.datetime:
+    """An instant on the clinic's wall clock, for display (stored values stay in UTC)."""
+    return timezone.localtime(instant, ZoneInfo(settings.TIME_ZONE))
 
 
 class Weekday(models.IntegerChoices):
@@ -125,7 +132,7 @@ class TimeOff(models.Model):
         indexes = [models.Index(fields=["staff", "starts_at"])]
 
     def __str__(self) -> str:
-        return f"{self.staff} off {self.starts_at:%Y-%m-%d %H:%M} to {self.ends_at:%Y-%m-%d %H:%M}"
+        return f"{self.staff} off {local(self.starts_at):%Y-%m-%d %H:%M} to {local(self.ends_at):%Y-%m-%d %H:%M}"
 
 
 class TreatmentSession(models.Model):
@@ -215,7 +222,7 @@ class TreatmentSession(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"Session {self.sequence} of {self.course_id} at {self.starts_at:%Y-%m-%d %H:%M}"
+        return f"Session {self.sequence} of course {self.course_id} at {local(self.starts_at):%Y-%m-%d %H:%M}"
 
     @property
     def duration(self) -> dt.timedelta:
@@ -253,7 +260,7 @@ class IntegrationWindow(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"Integration window {self.opens_at:%Y-%m-%d %H:%M}-{self.closes_at:%Y-%m-%d %H:%M}"
+        return f"Integration window {local(self.opens_at):%Y-%m-%d %H:%M}-{local(self.closes_at):%Y-%m-%d %H:%M}"
 
     @property
     def is_active(self) -> bool:
@@ -309,7 +316,7 @@ class IntegrationAppointment(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"Integration with {self.therapist} at {self.starts_at:%Y-%m-%d %H:%M}"
+        return f"Integration with {self.therapist} at {local(self.starts_at):%Y-%m-%d %H:%M}"
 
 
 class RuleOverride(models.Model):
@@ -327,3 +334,7 @@ class RuleOverride(models.Model):
 
     def __str__(self) -> str:
         return f"{self.rule} overridden by {self.authorised_by} for session {self.session_id}"
+
+
+# Reminders live in their own module; importing them here registers them with this app.
+from sessions.reminder_models import Channel, Reminder, ReminderKind, ReminderRule  # noqa: E402, F401

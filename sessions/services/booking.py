@@ -43,6 +43,10 @@ from sessions.services.common import (
     raise_slot_problems,
     require_aware,
 )
+from sessions.services.reminders import reminders_course_booked, reminders_session_changed
+
+# Course rules the database itself states, which an authorised override cannot set aside.
+NOT_OVERRIDABLE = frozenset({Rule.ONE_PER_DAY})
 
 MSG_NO_SCREENING = "The patient has no current, eligible screening with consent recorded."
 MSG_ACTIVE_COURSE = "The patient already follows an active course."
@@ -106,9 +110,10 @@ def course_propose(
 ) -> CourseProposal:
     """Plan an induction course from ``first_date``. Writes nothing.
 
-    Loads the clinic once for the whole search horizon (a fixed number of indexed range queries,
-    whatever the size of the clinic) and plans in memory. When the first date does not work, the
-    proposal carries the reasons and the next feasible plan within PLANNING_SEARCH_DAYS.
+    Loads the clinic for the course's own weeks (a fixed number of indexed range queries,
+    whatever the size of the clinic) and plans in memory. When the first date does not work, it
+    loads the whole search horizon once more and the proposal carries the reasons and the next
+    feasible plan within PLANNING_SEARCH_DAYS.
     """
     now = now_or(now)
     prefs = preferences or Preferences()
@@ -117,12 +122,17 @@ def course_propose(
         raise InvalidInput(MSG_PAST_FIRST_DATE, field="first_date", rule=Rule.IN_THE_PAST)
     current_screening(patient, on=first_date, today=now.astimezone(zone).date())
     rules = protocol_rules(protocol)
-    search_days = settings.PLANNING_SEARCH_DAYS
-    horizon = first_date + dt.timedelta(days=search_days + 7 * max(len(rules.weekly_cadence), 1) + 7)
-    state = clinic_state_between(first=first_date, last=horizon, now=now)
+    # Loading the clinic is most of the cost of a plan (rows to read), so the first date's plan
+    # reads only the weeks it can touch: the cadence's, plus one per extra session a preferred
+    # count may add. clinic_state_between adds the days the last windows reach into.
+    weeks = max(len(rules.weekly_cadence), 1) + (prefs.session_count or 0)
+    state = clinic_state_between(first=first_date, last=first_date + dt.timedelta(days=7 * weeks), now=now)
     plan = plan_induction(state=state, rules=rules, prefs=prefs, first_date=first_date, patient_id=patient.pk)
     proposal = CourseProposal(patient_id=patient.pk, protocol_id=protocol.pk, plan=plan)
     if not plan.feasible:
+        search_days = settings.PLANNING_SEARCH_DAYS
+        horizon = first_date + dt.timedelta(days=search_days + 7 * max(len(rules.weekly_cadence), 1) + 7)
+        state = clinic_state_between(first=first_date, last=horizon, now=now)
         proposal.next_feasible = next_feasible_plan(
             state=state,
             rules=rules,
@@ -169,7 +179,7 @@ def course_book(
             raise RuleViolation(MSG_ACTIVE_COURSE, rule="one_active_course", field="patient")
         state = clinic_state_between(first=first_day, last=last_day, now=now)
         for index, request in enumerate(ordered):
-            end = request.starts_at + rules.session_length
+            end = request.starts_at.astimezone(dt.UTC) + rules.session_length
             raise_slot_problems(
                 slot_problems(
                     state,
@@ -194,6 +204,8 @@ def course_book(
                 clinician_id=request.clinician_id,
                 protocol=protocol,
             )
+        # The reminders, in the same transaction (an outbox): nothing is sent before commit.
+        reminders_course_booked(course, now=now)
     return course
 
 
@@ -240,7 +252,8 @@ def _session_create(
     clinician_id: int,
     protocol: TreatmentProtocol,
 ) -> TreatmentSession:
-    ends_at = starts_at + dt.timedelta(minutes=protocol.session_minutes)
+    # Elapsed time: a timedelta added to a zoned wall-clock datetime is off by an hour across DST.
+    ends_at = starts_at.astimezone(dt.UTC) + dt.timedelta(minutes=protocol.session_minutes)
     session = TreatmentSession.objects.create(
         course=course,
         patient_id=course.patient_id,
@@ -300,7 +313,7 @@ def session_reschedule(
         chair_id = chair_id or session.chair_id
         clinician_id = clinician_id or session.clinician_id
         _require_resources(chair_id, clinician_id)
-        ends_at = starts_at + rules.session_length
+        ends_at = starts_at.astimezone(dt.UTC) + rules.session_length
         day = starts_at.astimezone(zone).date()
         state = clinic_state_between(first=day, last=day, exclude_session_ids=[session.pk], now=now)
         raise_slot_problems(
@@ -329,8 +342,11 @@ def session_reschedule(
         broken = _new_problems(before, after)
         overrides: list[RuleOverride] = []
         if broken:
-            if override_reason is None:
-                raise problems_error(broken, conflict=False, field="starts_at")
+            # "One session a day" is also a database constraint: no override can set it aside,
+            # so it is refused as it stands rather than offered and then failing at the insert.
+            fixed = [p for p in broken if p.rule in NOT_OVERRIDABLE]
+            if override_reason is None or fixed:
+                raise problems_error(fixed or broken, conflict=False, field="starts_at")
             check_override(actor, override_reason)
 
         session.starts_at = starts_at
@@ -357,6 +373,7 @@ def session_reschedule(
                 )
             )
         cancelled = _window_follow(session, protocol, now)
+        reminders_session_changed(session.pk, now=now)
     return RescheduleResult(session=session, overrides=overrides, cancelled_appointments=cancelled)
 
 
@@ -460,17 +477,20 @@ def maintenance_series_book(
             problems += slot_problems(
                 state,
                 start=start,
-                end=start + rules.session_length,
+                end=start.astimezone(dt.UTC) + rules.session_length,
                 chair_id=chair_id,
                 clinician_id=clinician_id,
                 patient_id=course.patient_id,
             )
+        # Taken time first, as a reschedule does: the patient's own session at that time is a
+        # conflict, not also the "one a day" rule that the same session trips.
+        raise_slot_problems(problems, field="first_starts_at")
         existing = list(
             course.sessions.filter(status__in=TreatmentSession.OCCUPYING_STATUSES).values_list("starts_at", flat=True)
         )
-        problems += course_rule_problems([*existing, *starts], rules, zone, induction=False)
-        if problems:
-            raise_slot_problems(problems, field="first_starts_at")
+        course_problems = course_rule_problems([*existing, *starts], rules, zone, induction=False)
+        if course_problems:
+            raise problems_error(course_problems, conflict=False, field="first_starts_at")
         last_sequence = course.sessions.aggregate(last=Max("sequence"))["last"] or 0
         booked = [
             _session_create(
@@ -487,7 +507,43 @@ def maintenance_series_book(
         if course.status != Course.Status.MAINTENANCE:
             course.status = Course.Status.MAINTENANCE
             course.save(update_fields=["status"])
+        reminders_course_booked(course, now=now)
     return booked
+
+
+def course_book_confirmed(
+    *,
+    patient: Patient,
+    protocol: TreatmentProtocol,
+    sessions: Sequence[SessionRequest],
+    preferences: Preferences | None = None,
+    actor: Any = None,
+    now: dt.datetime | None = None,
+) -> Course:
+    """Book a confirmed proposal; a refusal (409) also names the next feasible first date.
+
+    The proposal may have gone stale since it was shown (another booking took a chair): the
+    refusal then tells the front desk where the course would fit now, planned from the first
+    requested day (or today, if that has passed). The booking itself rolled back whole.
+    """
+    try:
+        return course_book(patient=patient, protocol=protocol, sessions=sessions, actor=actor, now=now)
+    except (RuleViolation, BookingConflict) as exc:
+        if exc.rule in ("screening_required", "one_active_course"):
+            raise
+        now = now_or(now)
+        zone = clinic_zone()
+        today = now.astimezone(zone).date()
+        first = min(r.starts_at for r in sessions).astimezone(zone).date() if sessions else today
+        try:
+            proposal = course_propose(
+                patient=patient, protocol=protocol, first_date=max(first, today), preferences=preferences, now=now
+            )
+        except (InvalidInput, RuleViolation):
+            raise exc from None
+        plan = proposal.plan if proposal.feasible else proposal.next_feasible
+        exc.details["next_feasible_first_date"] = plan.first_date.isoformat() if plan else None
+        raise
 
 
 __all__ = [
@@ -496,6 +552,7 @@ __all__ = [
     "RescheduleResult",
     "SessionRequest",
     "course_book",
+    "course_book_confirmed",
     "course_plan_and_book",
     "course_propose",
     "maintenance_series_book",

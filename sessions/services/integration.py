@@ -14,6 +14,7 @@ from sessions.models import IntegrationAppointment, IntegrationWindow, StaffMemb
 from sessions.scheduling import WeeklyHours, within_weekly_hours
 from sessions.selectors import clinic_zone
 from sessions.services.common import booking_transaction, now_or, require_aware
+from sessions.services.reminders import reminders_appointment_changed
 
 MSG_OUTSIDE_WINDOW = "The appointment must lie inside the integration window."
 MSG_WINDOW_GONE = "The integration window was cancelled."
@@ -104,7 +105,7 @@ def window_appointment_book(
     now = now_or(now)
     require_aware(starts_at, "starts_at")
     if ends_at is None:
-        ends_at = starts_at + dt.timedelta(minutes=settings.INTEGRATION_APPOINTMENT_MINUTES)
+        ends_at = starts_at.astimezone(dt.UTC) + dt.timedelta(minutes=settings.INTEGRATION_APPOINTMENT_MINUTES)
     require_aware(ends_at, "ends_at")
     if ends_at <= starts_at:
         raise InvalidInput("An appointment ends after it starts.", field="ends_at", rule="ends_after_start")
@@ -112,7 +113,7 @@ def window_appointment_book(
         window = _window_locked(window_id)
         therapist = _therapist(therapist_id)
         _appointment_problems(window=window, therapist=therapist, starts_at=starts_at, ends_at=ends_at, now=now)
-        return IntegrationAppointment.objects.create(
+        appointment = IntegrationAppointment.objects.create(
             window=window,
             patient_id=window.patient_id,
             therapist=therapist,
@@ -120,6 +121,8 @@ def window_appointment_book(
             ends_at=ends_at,
             created_by=actor if getattr(actor, "is_authenticated", False) else None,
         )
+        reminders_appointment_changed(appointment.pk, now=now)
+        return appointment
 
 
 def _appointment_locked(appointment_id: int) -> IntegrationAppointment:
@@ -146,7 +149,7 @@ def integration_appointment_move(
         if appointment.status != Status.BOOKED:
             raise InvalidTransition("Only a booked appointment can be moved.", field="status", rule="move_from_booked")
         length = appointment.ends_at - appointment.starts_at
-        ends_at = ends_at or starts_at + length
+        ends_at = ends_at or starts_at.astimezone(dt.UTC) + length
         require_aware(ends_at, "ends_at")
         if ends_at <= starts_at:
             raise InvalidInput("An appointment ends after it starts.", field="ends_at", rule="ends_after_start")
@@ -162,6 +165,7 @@ def integration_appointment_move(
         appointment.starts_at, appointment.ends_at, appointment.therapist = starts_at, ends_at, therapist
         appointment.revision += 1
         appointment.save(update_fields=["starts_at", "ends_at", "therapist", "revision"])
+        reminders_appointment_changed(appointment.pk, now=now)
     return appointment
 
 
@@ -180,6 +184,7 @@ def integration_appointment_cancel(
         appointment.cancel_reason = reason
         appointment.revision += 1
         appointment.save(update_fields=["status", "cancelled_at", "cancel_reason", "revision"])
+        reminders_appointment_changed(appointment.pk, now=now)
     return appointment
 
 

@@ -14,6 +14,7 @@ from sessions.models import IntegrationAppointment, IntegrationWindow, Treatment
 from sessions.selectors import clinic_zone
 from sessions.services.booking import _locked_session
 from sessions.services.common import now_or
+from sessions.services.reminders import reminders_course_ended, reminders_session_changed
 
 Status = TreatmentSession.Status
 
@@ -126,6 +127,7 @@ def session_no_show(*, session_id: int, now: dt.datetime | None = None) -> Treat
         session.status = Status.NO_SHOW
         session.save(update_fields=["status", "updated_at"])
         _cancel_window_of(session, now=now, reason="The session was a no-show.")
+        reminders_session_changed(session.pk, now=now)
     return session
 
 
@@ -141,6 +143,7 @@ def session_hold(*, session_id: int, reason: str, now: dt.datetime | None = None
         session.hold_reason = reason.strip()
         session.save(update_fields=["status", "hold_reason", "updated_at"])
         _cancel_window_of(session, now=now, reason="The session was held.")
+        reminders_session_changed(session.pk, now=now)
     return session
 
 
@@ -155,6 +158,8 @@ def session_cancel(*, session_id: int, reason: str = "", now: dt.datetime | None
         session.revision += 1
         session.save(update_fields=["status", "cancelled_at", "revision", "updated_at"])
         _cancel_window_of(session, now=now, reason=reason or "The session was cancelled.")
+        # Its reminders go in the same transaction: a worker sending one finishes first or sees it.
+        reminders_session_changed(session.pk, now=now)
     return session
 
 
@@ -198,6 +203,7 @@ def course_cancel(*, course_id: int, reason: str, now: dt.datetime | None = None
         course.cancelled_at = now
         course.cancel_reason = reason.strip()
         course.save(update_fields=["status", "cancelled_at", "cancel_reason"])
+        reminders_course_ended(course, now=now)
     return course
 
 
@@ -217,4 +223,5 @@ def course_complete(*, course_id: int) -> Course:
             )
         course.status = Course.Status.COMPLETED
         course.save(update_fields=["status"])
+        reminders_course_ended(course, now=now_or(None))
     return course

@@ -1,0 +1,180 @@
+"""Reminders as rows (an outbox) and the per-protocol plan that makes them.
+
+Imported by ``sessions.models`` so that they belong to the treatment_sessions app. Foreign keys
+are given as strings so that this module needs nothing from ``sessions.models``.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+from django.db.models import Q
+
+
+class ReminderKind(models.TextChoices):
+    # To the patient, before a session (anchored at the session's start).
+    SESSION_CONFIRM = "session_confirm", "Session: confirm and arrange a ride home"
+    SESSION_PREPARE = "session_prepare", "Session: preparation and arrival"
+    SESSION_SOON = "session_soon", "Session: starting soon"
+    # To the patient, before an integration appointment.
+    APPOINTMENT_DAY_BEFORE = "appointment_day_before", "Follow-up appointment: the day before"
+    APPOINTMENT_SOON = "appointment_soon", "Follow-up appointment: starting soon"
+    # To the patient, before the day the next maintenance session falls due.
+    MAINTENANCE_DUE = "maintenance_due", "Maintenance session due"
+    # To staff, from the integration window's life.
+    WINDOW_OPENED = "window_opened", "Window opened with no appointment (therapists)"
+    WINDOW_CLOSING = "window_closing", "Window closing with no appointment (front desk)"
+
+
+SESSION_KINDS = (ReminderKind.SESSION_CONFIRM, ReminderKind.SESSION_PREPARE, ReminderKind.SESSION_SOON)
+APPOINTMENT_KINDS = (ReminderKind.APPOINTMENT_DAY_BEFORE, ReminderKind.APPOINTMENT_SOON)
+STAFF_KINDS = (ReminderKind.WINDOW_OPENED, ReminderKind.WINDOW_CLOSING)
+
+
+class Channel(models.TextChoices):
+    SMS = "sms", "SMS"
+    EMAIL = "email", "Email"
+
+
+class ReminderRule(models.Model):
+    """One line of a protocol's reminder plan: what is sent, how long before, on which channels.
+
+    A protocol with no rules follows ``DEFAULT_REMINDER_PLAN`` (sessions.services.reminders). A
+    protocol with rules follows exactly its active rules. ``minutes_before`` counts elapsed time
+    before the anchor: a session's or an appointment's start, the day maintenance falls due, the
+    window's close; it is ignored for the window-opened nudge, which goes when the window opens.
+    """
+
+    protocol = models.ForeignKey("courses.TreatmentProtocol", on_delete=models.CASCADE, related_name="reminder_rules")
+    kind = models.CharField(max_length=30, choices=ReminderKind.choices)
+    minutes_before = models.PositiveIntegerField(default=0)
+    send_sms = models.BooleanField(default=True)
+    send_email = models.BooleanField(default=True)
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["protocol", "kind", "-minutes_before"]
+        constraints = [
+            models.UniqueConstraint(fields=["protocol", "kind", "minutes_before"], name="reminder_rule_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.protocol}: {self.get_kind_display()} {self.minutes_before} min before"
+
+    @property
+    def channels(self) -> list[str]:
+        return [c for c, on in ((Channel.SMS, self.send_sms), (Channel.EMAIL, self.send_email)) if on]
+
+
+class Reminder(models.Model):
+    """One message to one recipient on one channel, due at one instant.
+
+    Written in the transaction of the change that calls for it; moved or cancelled by the changes
+    that follow; claimed by the sweep with a lease and a token; marked sent with the provider's
+    message id. The reminder's id is the provider's idempotency key.
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        CLAIMED = "claimed", "Claimed (being sent)"
+        SENT = "sent", "Sent"
+        FAILED = "failed", "Failed"
+        CANCELLED = "cancelled", "Cancelled"
+        SKIPPED = "skipped", "Skipped (channel not allowed)"
+
+    LIVE_STATUSES = (Status.PENDING, Status.CLAIMED)
+
+    kind = models.CharField(max_length=30, choices=ReminderKind.choices)
+    channel = models.CharField(max_length=10, choices=Channel.choices)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.PENDING)
+    # The recipient: a patient or a member of staff.
+    patient = models.ForeignKey(
+        "courses.Patient", null=True, blank=True, on_delete=models.CASCADE, related_name="reminders"
+    )
+    staff = models.ForeignKey(
+        "treatment_sessions.StaffMember", null=True, blank=True, on_delete=models.CASCADE, related_name="reminders"
+    )
+    # What it is about: exactly one of these.
+    session = models.ForeignKey(
+        "treatment_sessions.TreatmentSession", null=True, blank=True, on_delete=models.CASCADE, related_name="reminders"
+    )
+    appointment = models.ForeignKey(
+        "treatment_sessions.IntegrationAppointment",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="reminders",
+    )
+    window = models.ForeignKey(
+        "treatment_sessions.IntegrationWindow",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="reminders",
+    )
+    course = models.ForeignKey(
+        "courses.Course", null=True, blank=True, on_delete=models.CASCADE, related_name="reminders"
+    )
+    # The subject's time and revision when the row was written or last moved: a send re-checks them.
+    anchor_at = models.DateTimeField()
+    subject_revision = models.PositiveIntegerField(default=0)
+    # When the plan says (anchor minus the rule's offset), and when it may go (quiet hours, retries).
+    planned_at = models.DateTimeField()
+    due_at = models.DateTimeField()
+    attempts = models.PositiveSmallIntegerField(default=0)
+    claim_token = models.UUIDField(null=True, blank=True)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    lease_until = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    provider_message_id = models.CharField(max_length=200, blank=True)
+    # Why it failed, was cancelled or skipped. Never a name, a phone number or an address.
+    last_error = models.CharField(max_length=300, blank=True)
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["due_at", "id"]
+        indexes = [
+            # The sweep's query: live rows by due time (pending) or lease (claimed).
+            models.Index(fields=["due_at"], condition=Q(status="pending"), name="reminder_pending_due"),
+            models.Index(fields=["lease_until"], condition=Q(status="claimed"), name="reminder_claimed_lease"),
+            models.Index(fields=["status", "due_at"], name="reminder_status_due"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=(Q(patient__isnull=False) & Q(staff__isnull=True))
+                | (Q(patient__isnull=True) & Q(staff__isnull=False)),
+                name="reminder_one_recipient",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="sent") | (Q(sent_at__isnull=False) & ~Q(provider_message_id="")),
+                name="reminder_sent_has_message_id",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="claimed") | (Q(claim_token__isnull=False) & Q(lease_until__isnull=False)),
+                name="reminder_claimed_has_lease",
+            ),
+            # At most one live row per message: a plan written twice cannot send twice.
+            models.UniqueConstraint(
+                fields=["kind", "channel", "session", "patient"],
+                condition=Q(status__in=["pending", "claimed"], session__isnull=False),
+                name="reminder_live_unique_session",
+            ),
+            models.UniqueConstraint(
+                fields=["kind", "channel", "appointment", "patient"],
+                condition=Q(status__in=["pending", "claimed"], appointment__isnull=False),
+                name="reminder_live_unique_appointment",
+            ),
+            models.UniqueConstraint(
+                fields=["kind", "channel", "course", "patient"],
+                condition=Q(status__in=["pending", "claimed"], course__isnull=False),
+                name="reminder_live_unique_course",
+            ),
+            models.UniqueConstraint(
+                fields=["kind", "channel", "window", "staff"],
+                condition=Q(status__in=["pending", "claimed"], window__isnull=False),
+                name="reminder_live_unique_window",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Reminder {self.pk} {self.kind} by {self.channel} due {self.due_at:%Y-%m-%d %H:%M} ({self.status})"

@@ -1,0 +1,29 @@
+"""Celery tasks: thin. Each takes ids, calls one service, and is harmless when it runs twice."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+
+from celery import shared_task
+
+from sessions.services import dispatch
+
+
+@shared_task(name="sessions.reminders_sweep")
+def reminders_sweep() -> dict[str, int]:
+    """The periodic sweep (beat, about every minute): window moments, then due reminders."""
+    result = dispatch.reminders_sweep()
+    return {
+        "windows_opened": result.windows_opened,
+        "windows_alerted": result.windows_alerted,
+        "windows_closed": result.windows_closed,
+        "failed_leases": result.failed_leases,
+        "claimed": result.claimed,
+        "batches": len(result.batches),
+    }
+
+
+@shared_task(name="sessions.reminders_send_batch")
+def reminders_send_batch(reminder_ids: list[int], claim_token: str) -> dict[str, int]:
+    """Send one claimed batch; rows no longer carrying ``claim_token`` are left alone."""
+    return asdict(dispatch.reminders_send_batch(reminder_ids=reminder_ids, claim_token=claim_token))

@@ -1,0 +1,216 @@
+"""Reminders through a real Celery worker (a subprocess) and the real Redis; no eager mode.
+
+The worker and this process share the test database (``transaction=True``: what this process
+writes is committed, and the worker is given the test database's URL). These tests fail, never
+skip, when Redis or PostgreSQL is missing.
+"""
+
+from __future__ import annotations
+
+import collections
+import datetime as dt
+import os
+import signal
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import redis
+from django.conf import settings
+from django.utils import timezone
+
+from sessions.models import Reminder, TreatmentSession
+from sessions.services.dispatch import reminders_sweep
+from sessions.services.lifecycle import session_cancel
+from sessions.tasks import reminders_send_batch
+from tests.sessions.reminder_data import due_session_reminders
+from tests.sessions.worker_process import WorkerProcess, database_url
+
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.postgres]
+
+Status = Reminder.Status
+
+
+@pytest.fixture
+def broker() -> Iterator[redis.Redis]:
+    url = os.environ.get("REDIS_URL", "")
+    if not url.startswith("redis://"):
+        pytest.fail("these tests need the real Redis: set REDIS_URL=redis://... (see README)")
+    client = redis.Redis.from_url(url, socket_connect_timeout=3)
+    try:
+        client.ping()
+    except redis.RedisError as exc:
+        pytest.fail(f"Redis is not reachable at {url}: {exc}")
+    if not str(settings.CELERY_BROKER_URL).startswith("redis://"):
+        pytest.fail("Celery's broker is not Redis although REDIS_URL is set")
+    client.flushdb()  # this suite's own Redis database: no task left over from another test
+    yield client
+    client.flushdb()
+    client.close()
+
+
+@pytest.fixture
+def sms_dir(tmp_path: Path) -> Path:
+    return tmp_path / "sms"
+
+
+@pytest.fixture
+def start_worker(transactional_db: None, broker: redis.Redis, sms_dir: Path, tmp_path: Path) -> Iterator[Any]:
+    """Start workers on the test database; every one is stopped at the end, whatever happens."""
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url(),
+        "REDIS_URL": os.environ["REDIS_URL"],
+        "DJANGO_SETTINGS_MODULE": "ketaminecare.settings",
+        "REMINDER_SMS_BACKEND": "tests.sessions.reminder_data.SlowFileSMSBackend",
+        "REMINDER_SMS_DIR": str(sms_dir),
+        "EMAIL_BACKEND": "django.core.mail.backends.filebased.EmailBackend",
+        "EMAIL_FILE_PATH": str(tmp_path / "mail"),
+    }
+    started: list[WorkerProcess] = []
+
+    def start(concurrency: int | None = None) -> WorkerProcess:
+        worker = WorkerProcess(env=env, log=tmp_path / "worker.log", concurrency=concurrency)
+        started.append(worker)
+        worker.start()
+        return worker
+
+    yield start
+    for worker in started:
+        worker.stop()
+
+
+def wait_for(condition: Callable[[], bool], *, what: str, timeout: float = 60) -> None:
+    """Poll until ``condition`` holds; fail (naming ``what``) if it never does. Not a timing test:
+    the deadline only keeps a broken run from hanging."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        time.sleep(0.05)
+    pytest.fail(f"timed out waiting for {what}")
+
+
+def deliveries(sms_dir: Path) -> set[str]:
+    folder = sms_dir / "delivered"
+    return {p.stem for p in folder.glob("reminder-*.json")} if folder.exists() else set()
+
+
+def provider_calls(sms_dir: Path) -> list[tuple[str, str, str]]:
+    log = sms_dir / "calls.log"
+    if not log.exists():
+        return []
+    return [(k, m, o) for k, m, o in (line.split() for line in log.read_text().splitlines() if line.strip())]
+
+
+def sent_count(ids: list[int]) -> int:
+    return Reminder.objects.filter(pk__in=ids, status=Status.SENT).count()
+
+
+def test_due_reminders_are_delivered_once_through_the_worker(start_worker, sms_dir):
+    ids = due_session_reminders(30, now=timezone.now())
+    start_worker()
+
+    result = reminders_sweep()  # publishes one task per batch to Redis after each claim commits
+
+    assert result.claimed == 30
+    wait_for(lambda: sent_count(ids) == 30, what="30 reminders sent")
+    rows = Reminder.objects.filter(pk__in=ids)
+    assert deliveries(sms_dir) == {f"reminder-{i}" for i in ids}
+    calls = provider_calls(sms_dir)
+    assert len(calls) == 30
+    by_key = {key: message_id for key, message_id, _ in calls}
+    for row in rows:
+        assert row.provider_message_id == by_key[f"reminder-{row.pk}"]
+        assert row.attempts == 1
+    assert reminders_sweep().claimed == 0
+
+
+def test_the_same_reminder_enqueued_twice_is_delivered_once(start_worker, sms_dir):
+    now = timezone.now()
+    (first,) = due_session_reminders(1, now=now, label="twice")
+    claim = reminders_sweep(now=now)
+    ((token, ids),) = claim.batches
+    reminders_send_batch.delay(ids, token)  # the same batch again, twice: a redelivered message
+    reminders_send_batch.delay(ids, token)
+    (sentinel,) = due_session_reminders(1, now=now, label="sentinel")
+    reminders_sweep(now=now)
+
+    # One process takes the queue in order: once the sentinel is sent, the copies have run.
+    start_worker(concurrency=1)
+
+    wait_for(lambda: sent_count([sentinel]) == 1, what="the sentinel reminder sent")
+    assert Reminder.objects.get(pk=first).status == Status.SENT
+    keys = [key for key, _, _ in provider_calls(sms_dir)]
+    assert keys.count(f"reminder-{first}") == 1  # the provider was called once, not three times
+    assert deliveries(sms_dir) == {f"reminder-{first}", f"reminder-{sentinel}"}
+
+
+def test_a_session_cancelled_after_its_task_was_enqueued_gets_no_message(start_worker, sms_dir):
+    now = timezone.now()
+    cancelled_id, kept_id = due_session_reminders(2, now=now)
+    claim = reminders_sweep(now=now)
+    assert [ids for _, ids in claim.batches] == [[cancelled_id, kept_id]]  # one task, in Redis
+    session = Reminder.objects.get(pk=cancelled_id).session
+    assert session is not None
+
+    session_cancel(session_id=session.pk, reason="The patient called", now=now)
+    start_worker(concurrency=1)
+
+    wait_for(lambda: sent_count([kept_id]) == 1, what="the other reminder of the batch sent")
+    row = Reminder.objects.get(pk=cancelled_id)
+    assert row.status == Status.CANCELLED
+    assert TreatmentSession.objects.get(pk=session.pk).status == TreatmentSession.Status.CANCELLED
+    assert f"reminder-{cancelled_id}" not in deliveries(sms_dir)
+    assert f"reminder-{cancelled_id}" not in {key for key, _, _ in provider_calls(sms_dir)}
+
+
+def test_a_worker_killed_mid_batch_loses_nothing_and_sends_nothing_twice(start_worker, sms_dir, capsys):
+    total = 600
+    now = timezone.now()
+    ids = due_session_reminders(total, now=now)
+    worker = start_worker()
+    reminders_sweep(now=now)
+
+    # Kill the whole worker (main process and pool) with SIGKILL once a first batch has committed
+    # and others are half sent: provider calls made, their commit not.
+    def mid_batch() -> bool:
+        sent = sent_count(ids)
+        return sent >= 100 and len(provider_calls(sms_dir)) >= sent + 10  # sent, not yet committed
+
+    wait_for(mid_batch, what="a first batch committed and another half sent")
+    worker.kill(signal.SIGKILL)
+    sent_before_restart = sent_count(ids)
+    calls_at_kill = len(provider_calls(sms_dir))
+    assert sent_before_restart < total, "the worker finished before it was killed: nothing was tested"
+
+    start_worker()
+    lease = settings.REMINDER_LEASE_SECONDS
+
+    def all_sent() -> bool:
+        # The sweep keeps running, as beat would; its clock is past the dead worker's leases.
+        reminders_sweep(now=timezone.now() + dt.timedelta(seconds=lease + 1))
+        return sent_count(ids) == total
+
+    wait_for(all_sent, what="every reminder sent after the restart", timeout=120)
+
+    rows = list(Reminder.objects.filter(pk__in=ids))
+    assert {r.status for r in rows} == {Status.SENT}
+    calls = provider_calls(sms_dir)
+    per_key = collections.Counter(key for key, _, _ in calls)
+    new_per_key = collections.Counter(key for key, _, outcome in calls if outcome == "new")
+    first_id = {key: message_id for key, message_id, outcome in calls if outcome == "new"}
+    missing = {f"reminder-{i}" for i in ids} - deliveries(sms_dir)
+    repeats_absorbed = sum(n - 1 for n in per_key.values() if n > 1)
+    repeat_deliveries = sum(n - 1 for n in new_per_key.values() if n > 1)
+    with capsys.disabled():
+        print(
+            f"\n[SIGKILL test] {total} reminders; {sent_before_restart} marked sent before the kill, "
+            f"{calls_at_kill} provider calls by then; {repeats_absorbed} repeat provider calls absorbed "
+            f"by the idempotency key; {repeat_deliveries} repeat deliveries; {len(missing)} missing."
+        )
+    assert missing == set()
+    assert repeat_deliveries == 0
+    assert all(r.provider_message_id == first_id[f"reminder-{r.pk}"] for r in rows)
