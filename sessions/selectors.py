@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
 
 from courses.models import Course
-from ketaminecare.roles import Role
+from ketaminecare.roles import Role, user_roles
 from sessions.models import (
     Chair,
     ClinicHours,
@@ -22,7 +23,11 @@ from sessions.models import (
     TreatmentSession,
     WorkingHours,
 )
-from sessions.scheduling import BusyIndex, ClinicState, WeeklyHours
+from sessions.scheduling import BusyIndex, ClinicState, FreeBlock, WeeklyHours, free_blocks, therapist_free_blocks
+
+# Longer than any session or integration appointment can be: the services book each inside one
+# block of (clinic or working) hours on one local day, and a local day lasts at most 25 hours.
+LONGEST_BOOKING = dt.timedelta(days=2)
 
 
 def clinic_zone() -> ZoneInfo:
@@ -43,7 +48,7 @@ def clinic_state_between(
     exclude_session_ids: Iterable[int] = (),
     now: dt.datetime | None = None,
 ) -> ClinicState:
-    """Everything planning needs between two local dates, in a fixed number of queries (seven).
+    """Everything planning needs between two local dates, in a fixed number of queries (eight).
 
     Busy time covers two extra days after ``last`` so that integration windows (which open and
     close after their session) see the therapists' appointments.
@@ -79,9 +84,17 @@ def clinic_state_between(
     ).values_list("staff_id", "starts_at", "ends_at"):
         kind = "clinician" if roles[staff_id] == Role.CLINICIAN else "therapist"
         intervals.append(((kind, staff_id), off_start, off_end))
+    # A session or an appointment lies inside one local day's hours, so one that overlaps
+    # [start, end) starts less than LONGEST_BOOKING before ``start``. Without that lower bound the
+    # range has none on starts_at, and PostgreSQL reads every row booked before ``end``: a plan
+    # would slow down with each year of history.
+    earliest = start - LONGEST_BOOKING
     sessions = (
         TreatmentSession.objects.filter(
-            starts_at__lt=end, ends_at__gt=start, status__in=TreatmentSession.OCCUPYING_STATUSES
+            starts_at__gte=earliest,
+            starts_at__lt=end,
+            ends_at__gt=start,
+            status__in=TreatmentSession.OCCUPYING_STATUSES,
         )
         .exclude(id__in=excluded)
         .values_list("chair_id", "clinician_id", "patient_id", "starts_at", "ends_at")
@@ -91,7 +104,10 @@ def clinic_state_between(
         intervals.append((("clinician", clinician_id), s_start, s_end))
         intervals.append((("patient", patient_id), s_start, s_end))
     for therapist_id, a_start, a_end in IntegrationAppointment.objects.filter(
-        starts_at__lt=end, ends_at__gt=start, status__in=IntegrationAppointment.OCCUPYING_STATUSES
+        starts_at__gte=earliest,
+        starts_at__lt=end,
+        ends_at__gt=start,
+        status__in=IntegrationAppointment.OCCUPYING_STATUSES,
     ).values_list("therapist_id", "starts_at", "ends_at"):
         intervals.append((("therapist", therapist_id), a_start, a_end))
 
@@ -134,4 +150,100 @@ def course_list_with_progress() -> QuerySet[Course]:
             filter=Q(sessions__integration_window__appointments__status=IntegrationAppointment.Status.ATTENDED),
             distinct=True,
         ),
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Reads scoped to a user: a patient sees their own rows only; a therapist sees windows and their
+# own appointments, never the treatment sessions (dose and clinical notes live there).
+
+
+def _own_patient(user: Any) -> dict[str, Any] | None:
+    from courses.selectors import own_patient_filter
+
+    return own_patient_filter(user)
+
+
+def _sees_whole_clinic(user: Any) -> bool:
+    from courses.selectors import sees_whole_clinic
+
+    return sees_whole_clinic(user)
+
+
+def sessions_visible_to(user: Any) -> QuerySet[TreatmentSession]:
+    qs = session_list()
+    if _sees_whole_clinic(user):
+        return qs
+    own = _own_patient(user)
+    return qs.filter(**own) if own else qs.none()
+
+
+def windows_visible_to(user: Any) -> QuerySet[IntegrationWindow]:
+    """Active windows with their active appointment prefetched and ``booked`` annotated."""
+    active = IntegrationAppointment.objects.filter(status__in=IntegrationAppointment.OCCUPYING_STATUSES)
+    qs = (
+        window_list()
+        .annotate(booked=Exists(active.filter(window=OuterRef("pk"))))
+        .prefetch_related(
+            Prefetch("appointments", queryset=active.select_related("therapist"), to_attr="active_appointments")
+        )
+    )
+    if _sees_whole_clinic(user) or Role.THERAPIST in user_roles(user):
+        return qs
+    own = _own_patient(user)
+    return qs.filter(**own) if own else qs.none()
+
+
+def appointments_visible_to(user: Any) -> QuerySet[IntegrationAppointment]:
+    qs = IntegrationAppointment.objects.select_related("therapist", "patient", "window")
+    if _sees_whole_clinic(user):
+        return qs
+    if Role.THERAPIST in user_roles(user):
+        return qs.filter(therapist__user=user)
+    own = _own_patient(user)
+    return qs.filter(**own) if own else qs.none()
+
+
+def staff_visible() -> QuerySet[StaffMember]:
+    return StaffMember.objects.filter(is_active=True)
+
+
+def availability_between(
+    *,
+    first: dt.date,
+    last: dt.date,
+    session_length: dt.timedelta,
+    chair_id: int | None = None,
+    clinician_id: int | None = None,
+    patient_id: int | None = None,
+    now: dt.datetime | None = None,
+) -> list[FreeBlock]:
+    """Free chair-and-clinician stretches long enough for one session, from ``first`` to ``last``."""
+    state = clinic_state_between(first=first, last=last, now=now)
+    return free_blocks(
+        state,
+        first=first,
+        last=last,
+        length=session_length,
+        chair_ids=[chair_id] if chair_id else None,
+        clinician_ids=[clinician_id] if clinician_id else None,
+        patient_id=patient_id,
+    )
+
+
+def window_free_slots(
+    window: IntegrationWindow, *, therapist_id: int | None = None, now: dt.datetime | None = None
+) -> list[FreeBlock]:
+    """Free stretches of a therapist (or of every therapist) inside a window, one appointment long."""
+    zone = clinic_zone()
+    state = clinic_state_between(
+        first=window.opens_at.astimezone(zone).date(), last=window.closes_at.astimezone(zone).date(), now=now
+    )
+    therapists = [therapist_id] if therapist_id else sorted(state.therapist_hours)
+    return therapist_free_blocks(
+        state,
+        therapist_ids=therapists,
+        opens=window.opens_at,
+        closes=window.closes_at,
+        length=dt.timedelta(minutes=settings.INTEGRATION_APPOINTMENT_MINUTES),
     )

@@ -34,6 +34,10 @@ def _require_postgres() -> None:
 def _clinic_settings(settings: Any) -> None:
     settings.TIME_ZONE = "America/New_York"
     settings.BOOKING_SLOT_MINUTES = 15
+    # Factories give every user a password: a deliberately slow hash would dominate the suite.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    # Each test starts with empty throttle counters, whatever ran before it (or in another run).
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
 
 def at(day: dt.date, hour: int, minute: int = 0) -> dt.datetime:

@@ -5,13 +5,15 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import factory
+from django.conf import settings
 from django.contrib.auth import get_user_model
 
-from courses.models import Contraindication, Patient, Screening, TreatmentProtocol
+from courses.models import Contraindication, Course, Patient, Screening, TreatmentProtocol
 from ketaminecare.roles import Role
-from sessions.models import Chair, ClinicHours, StaffMember, WorkingHours
+from sessions.models import Chair, ClinicHours, StaffMember, TreatmentSession, WorkingHours
 
 
 class UserFactory(factory.django.DjangoModelFactory):
@@ -133,3 +135,32 @@ def screened_patient(*, clinician: StaffMember, **fields: Any) -> Patient:
     patient = PatientFactory(**fields)
     ScreeningFactory(patient=patient, clinician=clinician.user)
     return patient
+
+
+class CourseFactory(factory.django.DjangoModelFactory):
+    """A course row as the services would leave it, for other patients' bookings in a test."""
+
+    class Meta:
+        model = Course
+
+    patient = factory.SubFactory(PatientFactory)
+    protocol = factory.SubFactory(ProtocolFactory)
+    screening = factory.SubFactory(ScreeningFactory, patient=factory.SelfAttribute("..patient"))
+
+
+class TreatmentSessionFactory(factory.django.DjangoModelFactory):
+    """A session written directly (no window): pass ``starts_at``, a chair and a clinician."""
+
+    class Meta:
+        model = TreatmentSession
+
+    course = factory.SubFactory(CourseFactory)
+    patient = factory.SelfAttribute("course.patient")
+    sequence = 1
+    chair = factory.SubFactory(ChairFactory)
+    clinician = factory.SubFactory(StaffMemberFactory)
+    starts_at = dt.datetime(2031, 6, 2, 12, tzinfo=dt.UTC)
+    ends_at = factory.LazyAttribute(
+        lambda o: o.starts_at.astimezone(dt.UTC) + dt.timedelta(minutes=o.course.protocol.session_minutes)
+    )
+    local_date = factory.LazyAttribute(lambda o: o.starts_at.astimezone(ZoneInfo(settings.TIME_ZONE)).date())
