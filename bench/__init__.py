@@ -1,0 +1,1 @@
+"""Benchmarks and the data generator they share (run each with ``python -m bench.<name>``)."""
