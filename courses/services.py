@@ -10,9 +10,10 @@ from django.contrib.auth.models import Group, Permission
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q
+from django.utils import timezone
 
-from courses.models import Contraindication, Patient, Screening, validate_time_zone
-from ketaminecare.errors import InvalidInput
+from courses.models import Contraindication, Patient, RescheduleRequest, Screening, validate_time_zone
+from ketaminecare.errors import InvalidInput, InvalidTransition, RuleViolation
 from ketaminecare.roles import Role
 
 # Model permissions per role, as "<app_label>.<action>_<model>". The API applies its own
@@ -27,6 +28,8 @@ _FRONT_DESK = [
         f"treatment_sessions.view_{m}"
         for m in ("chair", "clinichours", "closureday", "staffmember", "integrationwindow")
     ),
+    # The reminder outbox: failed reminders are the front desk's to follow up and send again.
+    *(f"treatment_sessions.{a}_reminder" for a in ("view", "change")),
     *(
         f"treatment_sessions.{a}_{m}"
         for m in ("workinghours", "timeoff", "integrationappointment")
@@ -172,3 +175,118 @@ def screening_record(
             contraindications_found=found,
             notes=notes,
         )
+
+
+PATIENT_EDITABLE = (
+    "first_name",
+    "last_name",
+    "date_of_birth",
+    "phone",
+    "email",
+    "time_zone",
+    "remind_by_sms",
+    "remind_by_email",
+    "quiet_hours_start",
+    "quiet_hours_end",
+)
+MSG_REQUEST_OPEN = "The session already has an open reschedule request."
+MSG_SESSION_OVER = "Only a session still to come can be asked to move."
+
+
+def _check_time_zone(time_zone: str) -> None:
+    try:
+        validate_time_zone(time_zone)
+    except ValidationError as exc:
+        raise InvalidInput(str(exc.messages[0]), field="time_zone", rule="iana_time_zone") from exc
+
+
+def patient_update(*, patient_id: int, **changes: Any) -> Patient:
+    """Change a patient's details and reminder settings; only the names in PATIENT_EDITABLE."""
+    unknown = sorted(set(changes) - set(PATIENT_EDITABLE))
+    if unknown:
+        raise InvalidInput("This field cannot be changed.", field=unknown[0], rule="not_editable")
+    for name in ("first_name", "last_name"):
+        if name in changes:
+            changes[name] = str(changes[name]).strip()
+            if not changes[name]:
+                raise InvalidInput("A patient needs a first and a last name.", field=name, rule="required")
+    if "time_zone" in changes:
+        _check_time_zone(changes["time_zone"])
+    with transaction.atomic():
+        patient = Patient.objects.select_for_update().get(pk=patient_id)
+        for name, value in changes.items():
+            setattr(patient, name, value)
+        if changes:
+            patient.save(update_fields=list(changes))
+    return patient
+
+
+def patient_preferences_update(
+    *,
+    patient_id: int,
+    sms_opted_out: bool | None = None,
+    email_opted_out: bool | None = None,
+    now: dt.datetime | None = None,
+    **changes: Any,
+) -> Patient:
+    """A patient's own reminder settings: channels, opt-outs (kept as the moment), quiet hours, zone.
+
+    Opting out records the moment once (the evidence of a STOP); opting back in clears it.
+    """
+    allowed = {"remind_by_sms", "remind_by_email", "quiet_hours_start", "quiet_hours_end", "time_zone"}
+    unknown = sorted(set(changes) - allowed)
+    if unknown:
+        raise InvalidInput("This field cannot be changed.", field=unknown[0], rule="not_editable")
+    if "time_zone" in changes:
+        _check_time_zone(changes["time_zone"])
+    moment = now or timezone.now()
+    with transaction.atomic():
+        patient = Patient.objects.select_for_update().get(pk=patient_id)
+        fields = list(changes)
+        for name, value in changes.items():
+            setattr(patient, name, value)
+        for flag, attr in ((sms_opted_out, "sms_opted_out_at"), (email_opted_out, "email_opted_out_at")):
+            if flag is None:
+                continue
+            current = getattr(patient, attr)
+            if flag and current is None:
+                setattr(patient, attr, moment)
+                fields.append(attr)
+            elif not flag and current is not None:
+                setattr(patient, attr, None)
+                fields.append(attr)
+        if fields:
+            patient.save(update_fields=fields)
+    return patient
+
+
+def reschedule_request_create(*, patient_id: int, session_id: int, message: str = "") -> RescheduleRequest:
+    """A patient asks the front desk to move one of their sessions still to come."""
+    from sessions.models import TreatmentSession
+
+    with transaction.atomic():
+        session = TreatmentSession.objects.select_for_update().filter(pk=session_id, patient_id=patient_id).first()
+        if session is None:
+            raise InvalidInput("No such session of yours.", field="session", rule="exists")
+        if session.status != TreatmentSession.Status.SCHEDULED:
+            raise RuleViolation(MSG_SESSION_OVER, field="session", rule="session_not_scheduled")
+        if RescheduleRequest.objects.filter(session=session, status=RescheduleRequest.Status.OPEN).exists():
+            raise RuleViolation(MSG_REQUEST_OPEN, field="session", rule="reschedule_one_open")
+        return RescheduleRequest.objects.create(patient_id=patient_id, session=session, message=message.strip())
+
+
+def reschedule_request_handle(
+    *, request_id: int, outcome: str, actor: Any, now: dt.datetime | None = None
+) -> RescheduleRequest:
+    """The front desk closes a request: handled (the session was moved or kept) or declined."""
+    if outcome not in (RescheduleRequest.Status.HANDLED, RescheduleRequest.Status.DECLINED):
+        raise InvalidInput("The outcome is handled or declined.", field="outcome", rule="choice")
+    with transaction.atomic():
+        request = RescheduleRequest.objects.select_for_update().get(pk=request_id)
+        if request.status != RescheduleRequest.Status.OPEN:
+            raise InvalidTransition("The request was already closed.", field="status", rule="handle_from_open")
+        request.status = outcome
+        request.handled_by = actor
+        request.handled_at = now or timezone.now()
+        request.save(update_fields=["status", "handled_by", "handled_at"])
+    return request

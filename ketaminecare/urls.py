@@ -4,6 +4,9 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from ketaminecare.health import health
 
+# A path no route matches answers JSON in the one error shape under /api/ (HTML elsewhere).
+handler404 = "ketaminecare.api.exceptions.not_found"
+
 admin.site.site_header = "KetamineCare"
 admin.site.site_title = "KetamineCare"
 admin.site.index_title = "Clinic administration"
@@ -12,6 +15,8 @@ urlpatterns = [
     path("health/", health, name="health"),
     path("admin/", admin.site.urls),
     path("api/v1/", include("ketaminecare.api.urls")),
+    # Session login and logout for the browsable API.
+    path("api/auth/", include("rest_framework.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
 ]

@@ -11,11 +11,14 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.http import Http404
+from django.db import IntegrityError
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.views.defaults import page_not_found
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from ketaminecare.db import violated_constraint
 from ketaminecare.errors import DomainError
 
 
@@ -23,7 +26,8 @@ def _first_field_error(detail: Any, prefix: str = "") -> tuple[str | None, str, 
     """The first (field path, message, code) in a DRF ValidationError's nested detail."""
     if isinstance(detail, dict):
         for key, value in detail.items():
-            path = key if not prefix else f"{prefix}.{key}"
+            # List items come keyed by their index: "sessions[0].starts_at".
+            path = f"{prefix}[{key}]" if str(key).isdigit() else (f"{prefix}.{key}" if prefix else key)
             field, message, code = _first_field_error(value, path)
             return (field if key != "non_field_errors" else prefix or None), message, code
     if isinstance(detail, list) and detail:
@@ -51,6 +55,14 @@ def error_body(
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     if isinstance(exc, DomainError):
         return Response(exc.as_dict(), status=exc.http_status)
+    if isinstance(exc, IntegrityError):
+        # A constraint the view's validation did not foresee (or a race it lost): the database
+        # kept the rule, so the client is told of a conflict, not of a server error.
+        name = violated_constraint(exc)
+        return Response(
+            error_body("conflict", "The change conflicts with the clinic's records.", rule=name or None),
+            status=status.HTTP_409_CONFLICT,
+        )
     if isinstance(exc, DjangoValidationError):
         exc = exceptions.ValidationError(exc.message_dict if hasattr(exc, "error_dict") else exc.messages)
     if isinstance(exc, Http404):
@@ -70,3 +82,10 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         details = {"wait_seconds": wait} if wait else None
         response.data = error_body(str(code), str(exc.detail), details=details)
     return response
+
+
+def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    """Django's 404 for a path no route matches: JSON in the error shape under /api/."""
+    if request.path.startswith("/api/"):
+        return JsonResponse(error_body("not_found", "No such resource."), status=status.HTTP_404_NOT_FOUND)
+    return page_not_found(request, exception or Http404())

@@ -1,3 +1,18 @@
-from django.urls import URLPattern, URLResolver
+from django.urls import URLPattern, URLResolver, path
+from rest_framework.routers import SimpleRouter
 
-urlpatterns: list[URLPattern | URLResolver] = []
+from sessions.api import views
+
+router = SimpleRouter()
+router.register("chairs", views.ChairViewSet, basename="chair")
+router.register("staff", views.StaffMemberViewSet, basename="staff")
+router.register("working-hours", views.WorkingHoursViewSet, basename="working-hours")
+router.register("time-off", views.TimeOffViewSet, basename="time-off")
+router.register("sessions", views.SessionViewSet, basename="session")
+router.register("windows", views.WindowViewSet, basename="window")
+router.register("appointments", views.AppointmentViewSet, basename="appointment")
+
+urlpatterns: list[URLPattern | URLResolver] = [
+    path("availability/", views.AvailabilityView.as_view(), name="availability"),
+    *router.urls,
+]
