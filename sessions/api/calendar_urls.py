@@ -1,3 +1,13 @@
-from django.urls import URLPattern, URLResolver
+"""Routes of the calendar and the calendar feeds (included under /api/v1/)."""
 
-urlpatterns: list[URLPattern | URLResolver] = []
+from django.urls import URLPattern, URLResolver, path, re_path
+
+from sessions.api.calendar_views import CalendarView, FeedICalView, FeedListView, FeedRevokeView, FeedRotateView
+
+urlpatterns: list[URLPattern | URLResolver] = [
+    path("calendar/", CalendarView.as_view(), name="calendar"),
+    path("feeds/", FeedListView.as_view(), name="calendar-feed-list"),
+    path("feeds/<int:pk>/rotate/", FeedRotateView.as_view(), name="calendar-feed-rotate"),
+    path("feeds/<int:pk>/revoke/", FeedRevokeView.as_view(), name="calendar-feed-revoke"),
+    re_path(r"^feeds/(?P<token>[A-Za-z0-9_-]{16,128})\.ics$", FeedICalView.as_view(), name="calendar-feed-ics"),
+]

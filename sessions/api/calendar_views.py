@@ -1,0 +1,330 @@
+"""The calendar (JSON) and the iCalendar subscription feeds, with the endpoints that manage feeds.
+
+The calendar answers thousands of events in a few queries: the selector builds plain dicts and
+orjson writes them, so no serializer runs per event (CalendarSerializer only documents them).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import orjson
+from django import forms
+from django.conf import settings
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404
+from django.urls import reverse
+from django.utils import timezone
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import status
+from rest_framework.generics import ListAPIView
+from rest_framework.permissions import AllowAny, IsAuthenticated
+from rest_framework.renderers import BaseRenderer, BrowsableAPIRenderer
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from ketaminecare.api.schema import error_responses
+from ketaminecare.api.serializers import AwareDateTimeFormField
+from ketaminecare.errors import InvalidInput, NotAllowed, NotFound
+from sessions.api.calendar_serializers import (
+    CalendarSerializer,
+    FeedCreateSerializer,
+    FeedSerializer,
+    IssuedFeedSerializer,
+)
+from sessions.calendar import EVENT_TYPES, MAX_ID, MAX_RANGE, CalendarQuery, calendar_events, calendar_viewer
+from sessions.feeds import FeedOwner, feed_for_token, feed_ical, feeds_manageable_by
+from sessions.selectors import clinic_zone
+from sessions.services.feeds import IssuedFeed, feed_issue, feed_owner_for, feed_revoke, feed_rotate
+
+MSG_RANGE_REQUIRED = "Give the range: start and end, ISO 8601 with a UTC offset."
+MSG_RANGE_INVERTED = "The range ends before it starts."
+MSG_RANGE_TOO_LONG = f"The range spans at most {MAX_RANGE.days} days."
+MSG_OUT_OF_RANGE = "The date is out of the supported range."
+MSG_BAD_ID = "Give positive whole numbers, repeated or separated by commas."
+MSG_BAD_TYPE = "Unknown event type; use " + ", ".join(EVENT_TYPES) + "."
+MSG_BAD_FLAG = "Give true or false."
+MSG_NO_CALENDAR_ROLE = "Your role has no calendar."
+MSG_CANCELLED_STAFF_ONLY = "Only staff may ask for cancelled items."
+MAX_IDS = 200
+# Instants outside these years cannot be a clinic's appointments (and overflow date arithmetic).
+MIN_YEAR, MAX_YEAR = 1900, 2999
+
+
+class ORJSONRenderer(BaseRenderer):
+    """JSON through orjson: aware datetimes are written in ISO 8601 with their offset."""
+
+    media_type = "application/json"
+    format = "json"
+    charset = None
+
+    def render(self, data: Any, accepted_media_type: str | None = None, renderer_context: Any = None) -> bytes:
+        if data is None:
+            return b""
+        return orjson.dumps(data, default=str)
+
+
+def _datetime(params: Any, name: str) -> dt.datetime:
+    raw = params.get(name)
+    if raw is None or not raw.strip():
+        raise InvalidInput(MSG_RANGE_REQUIRED, field=name, rule="range_required")
+    try:
+        value = AwareDateTimeFormField().clean(raw)
+    except forms.ValidationError as exc:
+        raise InvalidInput(exc.messages[0], field=name, rule=exc.code or "invalid") from exc
+    try:
+        utc = value.astimezone(dt.UTC)
+    except (OverflowError, ValueError) as exc:
+        raise InvalidInput(MSG_OUT_OF_RANGE, field=name, rule="out_of_range") from exc
+    if not MIN_YEAR <= utc.year <= MAX_YEAR:
+        raise InvalidInput(MSG_OUT_OF_RANGE, field=name, rule="out_of_range")
+    return utc
+
+
+def _values(params: Any, name: str) -> list[str]:
+    """A repeatable parameter whose values may also be comma-separated lists."""
+    return [part.strip() for raw in params.getlist(name) for part in raw.split(",") if part.strip()]
+
+
+def _ids(params: Any, name: str) -> frozenset[int] | None:
+    if name not in params:
+        return None
+    values = _values(params, name)
+    if not values or len(values) > MAX_IDS:
+        raise InvalidInput(f"Give 1 to {MAX_IDS} ids.", field=name, rule="id_list")
+    ids = set()
+    for value in values:
+        if not value.isdigit() or not 1 <= int(value) <= MAX_ID:
+            raise InvalidInput(MSG_BAD_ID, field=name, rule="id_list")
+        ids.add(int(value))
+    return frozenset(ids)
+
+
+def _flag(params: Any, name: str) -> bool:
+    raw = params.get(name)
+    if raw is None:
+        return False
+    value = raw.strip().lower()
+    if value in ("1", "true", "yes", "on"):
+        return True
+    if value in ("0", "false", "no", "off", ""):
+        return False
+    raise InvalidInput(MSG_BAD_FLAG, field=name, rule="boolean")
+
+
+def calendar_query(params: Any) -> CalendarQuery:
+    """Read and check the query string: 400 naming the field for anything amiss."""
+    start = _datetime(params, "start")
+    end = _datetime(params, "end")
+    if end <= start:
+        raise InvalidInput(MSG_RANGE_INVERTED, field="end", rule="range_inverted")
+    # 93 days on the clinic's wall clock: local midnight to local midnight 93 days on is
+    # allowed even when daylight saving ends in between (93 days and one hour elapsed).
+    zone = clinic_zone()
+    wall_start, wall_end = start.astimezone(zone).replace(tzinfo=None), end.astimezone(zone).replace(tzinfo=None)
+    if wall_end - wall_start > MAX_RANGE:
+        raise InvalidInput(MSG_RANGE_TOO_LONG, field="end", rule="range_too_long")
+    types = frozenset(EVENT_TYPES)
+    if "type" in params:
+        asked = _values(params, "type")
+        unknown = [t for t in asked if t not in EVENT_TYPES]
+        if unknown or not asked:
+            raise InvalidInput(MSG_BAD_TYPE, field="type", rule="event_type")
+        types = frozenset(asked)
+    return CalendarQuery(
+        start=start,
+        end=end,
+        types=types,
+        chair_ids=_ids(params, "chair"),
+        clinician_ids=_ids(params, "clinician"),
+        therapist_ids=_ids(params, "therapist"),
+        patient_ids=_ids(params, "patient"),
+        include_cancelled=_flag(params, "include_cancelled"),
+    )
+
+
+def _ids_parameter(name: str, carried_by: str) -> OpenApiParameter:
+    return OpenApiParameter(
+        name,
+        OpenApiTypes.INT,
+        many=True,
+        explode=True,
+        description=f"Only {carried_by} with one of these {name} ids (repeat the parameter or separate by commas); "
+        "closures stay.",
+    )
+
+
+class CalendarView(APIView):
+    """Every kind of event between two instants, in one list, as the caller's role may see it."""
+
+    permission_classes = (IsAuthenticated,)
+    renderer_classes = (ORJSONRenderer, BrowsableAPIRenderer)
+
+    @extend_schema(
+        operation_id="calendar",
+        summary="The calendar between two instants",
+        description=(
+            "Treatment sessions, maintenance sessions, integration windows, integration appointments and clinic "
+            "closures overlapping [start, end), by start time, with times on the clinic's wall clock (ISO 8601 "
+            "with offset). The range is required, end after start, at most "
+            f"{MAX_RANGE.days} days. Front desk, clinicians and administrators see everything; therapists see "
+            "sessions' times without their details; a patient sees only their own sessions, windows and "
+            "appointments and the clinic's closures (naming another patient answers an empty list). Not paged: "
+            "the range bounds the list."
+        ),
+        parameters=[
+            OpenApiParameter("start", OpenApiTypes.DATETIME, required=True, description="ISO 8601 with offset."),
+            OpenApiParameter(
+                "end", OpenApiTypes.DATETIME, required=True, description="ISO 8601 with offset; after start."
+            ),
+            OpenApiParameter(
+                "type",
+                OpenApiTypes.STR,
+                many=True,
+                explode=True,
+                enum=EVENT_TYPES,
+                description="Only these kinds of event (repeat the parameter or separate by commas).",
+            ),
+            _ids_parameter("chair", "sessions"),
+            _ids_parameter("clinician", "sessions"),
+            _ids_parameter("therapist", "integration appointments"),
+            _ids_parameter("patient", "sessions, windows and appointments"),
+            OpenApiParameter(
+                "include_cancelled",
+                OpenApiTypes.BOOL,
+                description="Staff only: include cancelled sessions, windows and appointments.",
+            ),
+        ],
+        responses={200: CalendarSerializer, **error_responses(400, 401, 403)},
+    )
+    def get(self, request: Request) -> Response:
+        query = calendar_query(request.query_params)
+        viewer = calendar_viewer(request.user)
+        if viewer is None:
+            raise NotAllowed(MSG_NO_CALENDAR_ROLE, rule="calendar_role")
+        if query.include_cancelled and not viewer.is_staff:
+            raise NotAllowed(MSG_CANCELLED_STAFF_ONLY, field="include_cancelled", rule="staff_only")
+        events = calendar_events(query=query, viewer=viewer, link_prefix=request.build_absolute_uri("/api/v1/"))
+        zone = settings.TIME_ZONE
+        return Response(
+            {
+                "start": timezone.localtime(query.start),
+                "end": timezone.localtime(query.end),
+                "time_zone": zone,
+                "count": len(events),
+                "events": events,
+            }
+        )
+
+
+# ---------------------------------------------------------------------------------------------
+# Feeds
+
+
+def _issued(request: Request, issued: IssuedFeed) -> dict[str, Any]:
+    feed = issued.feed
+    return {
+        **FeedSerializer(feed).data,
+        "token": issued.token,
+        "url": request.build_absolute_uri(reverse("calendar-feed-ics", kwargs={"token": issued.token})),
+    }
+
+
+class FeedListView(ListAPIView):
+    """The feeds you may manage (never their tokens), and a new feed (its token shown once)."""
+
+    permission_classes = (IsAuthenticated,)
+    serializer_class = FeedSerializer
+    filter_backends = ()
+
+    def get_queryset(self) -> Any:
+        return feeds_manageable_by(self.request.user).order_by("-created_at", "-id")
+
+    @extend_schema(
+        operation_id="calendar_feed_list",
+        summary="Calendar feeds you may manage",
+        description="Front desk and administrators see every feed; anyone else their own.",
+    )
+    def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return super().get(request, *args, **kwargs)
+
+    @extend_schema(
+        operation_id="calendar_feed_create",
+        summary="Make a calendar feed (its secret URL is shown once)",
+        description=(
+            "Without a body: your own feed. Front desk and administrators may name any staff member or patient. "
+            "The owner's live feed, if any, is revoked: one live URL at a time."
+        ),
+        request=FeedCreateSerializer,
+        responses={201: IssuedFeedSerializer, **error_responses(400, 401, 403, 404)},
+    )
+    def post(self, request: Request) -> Response:
+        serializer = FeedCreateSerializer(data=request.data or {})
+        serializer.is_valid(raise_exception=True)
+        owner = feed_owner_for(
+            actor=request.user,
+            staff_id=serializer.validated_data.get("staff"),
+            patient_id=serializer.validated_data.get("patient"),
+        )
+        return Response(_issued(request, feed_issue(owner=owner)), status=status.HTTP_201_CREATED)
+
+
+class FeedRotateView(APIView):
+    permission_classes = (IsAuthenticated,)
+
+    @extend_schema(
+        operation_id="calendar_feed_rotate",
+        summary="A new secret URL for a feed; the old one answers 404 from now on",
+        request=None,
+        responses={201: IssuedFeedSerializer, **error_responses(401, 404)},
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        feed = get_object_or_404(feeds_manageable_by(request.user), pk=pk)
+        return Response(_issued(request, feed_rotate(feed=feed)), status=status.HTTP_201_CREATED)
+
+
+class FeedRevokeView(APIView):
+    permission_classes = (IsAuthenticated,)
+
+    @extend_schema(
+        operation_id="calendar_feed_revoke",
+        summary="Revoke a feed: its URL answers 404 from now on",
+        request=None,
+        responses={200: FeedSerializer, **error_responses(401, 404, 409)},
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        feed = get_object_or_404(feeds_manageable_by(request.user).only("id"), pk=pk)
+        return Response(FeedSerializer(feed_revoke(feed_id=feed.pk)).data)
+
+
+class FeedICalView(APIView):
+    """The iCalendar feed itself: the secret token in the URL is the only credential."""
+
+    authentication_classes = ()
+    permission_classes = (AllowAny,)
+
+    @extend_schema(
+        operation_id="calendar_feed_ics",
+        summary="An iCalendar (RFC 5545) subscription feed",
+        description=(
+            "No other authentication: the token is the credential. A revoked or unknown token answers 404. "
+            "Stable UIDs and a SEQUENCE that grows when an item moves; cancelled items as STATUS:CANCELLED."
+        ),
+        auth=[],
+        responses={
+            (200, "text/calendar"): OpenApiResponse(OpenApiTypes.STR, description="RFC 5545 text."),
+            **error_responses(404),
+        },
+    )
+    def get(self, request: Request, token: str) -> HttpResponse:
+        feed = feed_for_token(token)
+        if feed is None:
+            raise NotFound("No such calendar feed.", rule="feed_exists")
+        body = feed_ical(FeedOwner(staff_id=feed.staff_id, patient_id=feed.patient_id), now=timezone.now())
+        response = HttpResponse(body.encode(), content_type="text/calendar; charset=utf-8")
+        response["Content-Disposition"] = 'inline; filename="calendar.ics"'
+        response["Cache-Control"] = "private, max-age=300"
+        return response

@@ -1,0 +1,112 @@
+"""Calendar feeds: issue, rotate and revoke the secret URL of a staff member's or a patient's feed."""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import transaction
+
+from courses.models import CalendarFeed, Patient
+from ketaminecare.errors import InvalidInput, InvalidTransition, NotAllowed, NotFound
+from ketaminecare.roles import Role, user_roles
+from sessions.feeds import MANAGERS, token_hash
+from sessions.models import StaffMember
+from sessions.services.common import now_or
+
+# 32 random bytes: 43 URL-safe characters, beyond any guessing.
+TOKEN_BYTES = 32
+
+MSG_NO_OWN_CALENDAR = "You have no calendar of your own: name the staff member or the patient."
+MSG_NOT_YOURS = "Only the front desk or an administrator may manage another person's feed."
+MSG_REVOKED = "The feed is already revoked."
+
+
+@dataclass(frozen=True)
+class IssuedFeed:
+    """A new feed and its token: the only moment the token is known."""
+
+    feed: CalendarFeed
+    token: str
+
+
+def feed_owner_for(*, actor: Any, staff_id: int | None = None, patient_id: int | None = None) -> tuple[str, int]:
+    """The owner (("staff" | "patient", id)) of the feed ``actor`` asks to make.
+
+    Without an id the actor's own calendar. Front desk and administrators may name anybody;
+    a clinician or therapist only themselves; a patient only themselves (another patient's id
+    answers 404, as everywhere).
+    """
+    roles = user_roles(actor)
+    manager = bool(roles & set(MANAGERS))
+    if patient_id is not None:
+        own = Patient.objects.filter(user=actor).values_list("id", flat=True).first()
+        if own == patient_id:
+            return "patient", patient_id
+        if not manager:
+            if Role.PATIENT in roles or not roles:
+                raise NotFound("No such patient.", field="patient", rule="exists")
+            raise NotAllowed(MSG_NOT_YOURS, field="patient", rule="own_feed_only")
+        if not Patient.objects.filter(pk=patient_id).exists():
+            raise NotFound("No such patient.", field="patient", rule="exists")
+        return "patient", patient_id
+    if staff_id is not None:
+        own = StaffMember.objects.filter(user=actor).values_list("id", flat=True).first()
+        if own == staff_id:
+            return "staff", staff_id
+        if not manager:
+            raise NotAllowed(MSG_NOT_YOURS, field="staff", rule="own_feed_only")
+        if not StaffMember.objects.filter(pk=staff_id).exists():
+            raise NotFound("No such staff member.", field="staff", rule="exists")
+        return "staff", staff_id
+    own_staff = StaffMember.objects.filter(user=actor).values_list("id", flat=True).first()
+    if own_staff is not None:
+        return "staff", own_staff
+    own_patient = Patient.objects.filter(user=actor).values_list("id", flat=True).first()
+    if own_patient is not None:
+        return "patient", own_patient
+    raise InvalidInput(MSG_NO_OWN_CALENDAR, field="staff", rule="owner_required")
+
+
+def feed_issue(*, owner: tuple[str, int], now: dt.datetime | None = None) -> IssuedFeed:
+    """Make a new feed for the owner and revoke the owner's live ones: one live URL at a time.
+
+    Locks the owner's row, so two requests at once leave one live feed, not two.
+    """
+    now = now_or(now)
+    kind, owner_id = owner
+    with transaction.atomic():
+        if kind == "staff":
+            StaffMember.objects.select_for_update().get(pk=owner_id)
+            live = CalendarFeed.objects.filter(staff_id=owner_id, revoked_at__isnull=True)
+        else:
+            Patient.objects.select_for_update().get(pk=owner_id)
+            live = CalendarFeed.objects.filter(patient_id=owner_id, revoked_at__isnull=True)
+        live.update(revoked_at=now)
+        token = secrets.token_urlsafe(TOKEN_BYTES)
+        feed = CalendarFeed.objects.create(
+            staff_id=owner_id if kind == "staff" else None,
+            patient_id=owner_id if kind == "patient" else None,
+            token_hash=token_hash(token),
+        )
+    return IssuedFeed(feed=feed, token=token)
+
+
+def feed_rotate(*, feed: CalendarFeed, now: dt.datetime | None = None) -> IssuedFeed:
+    """A new secret URL for the same owner; the old one answers 404 from now on."""
+    owner = ("staff", feed.staff_id) if feed.staff_id else ("patient", feed.patient_id)
+    return feed_issue(owner=owner, now=now)  # type: ignore[arg-type]
+
+
+def feed_revoke(*, feed_id: int, now: dt.datetime | None = None) -> CalendarFeed:
+    """Revoke a feed: its URL answers 404 from now on. Revoking twice is refused (409)."""
+    now = now_or(now)
+    with transaction.atomic():
+        feed = CalendarFeed.objects.select_for_update().get(pk=feed_id)
+        if feed.revoked_at is not None:
+            raise InvalidTransition(MSG_REVOKED, field="revoked_at", rule="feed_live")
+        feed.revoked_at = now
+        feed.save(update_fields=["revoked_at"])
+    return feed
