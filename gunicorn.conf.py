@@ -17,6 +17,11 @@ max_requests_jitter = max_requests // 10
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
 # Access log lines hold method, path (ids only, never names), status, size and timing.
 accesslog = os.environ.get("GUNICORN_ACCESS_LOG", "-")
-access_log_format = '{"remote":"%(h)s","request":"%(m)s %(U)s","status":%(s)s,"bytes":%(B)s,"ms":%(M)s,"request_id":"%({x-request-id}o)s"}'
+# Feed tokens in paths are credentials: masked before a line is written.
+logger_class = "ketaminecare.gunicorn_logging.RedactingLogger"
+access_log_format = (
+    '{"remote":"%(h)s","request":"%(m)s %(U)s","status":%(s)s,"bytes":%(B)s,"ms":%(M)s,'
+    '"request_id":"%({x-request-id}o)s"}'
+)
 errorlog = "-"
 preload_app = True

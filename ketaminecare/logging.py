@@ -22,6 +22,14 @@ from django.http import HttpRequest, HttpResponse
 request_id_var: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="-")
 
 _VALID_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
+# A calendar feed's URL is its credential (/api/v1/feeds/<token>.ics).
+_FEED_TOKEN = re.compile(r"(/feeds/)[^/\s]+(\.ics)")
+
+
+def mask_path(text: str) -> str:
+    """``text`` with calendar-feed tokens in URL paths replaced by ``***``."""
+    return _FEED_TOKEN.sub(r"\1***\2", text)
+
 
 # Keys a log call may add with ``extra=``: identifiers and measures, never personal data.
 ALLOWED_EXTRA = frozenset(
@@ -65,8 +73,14 @@ class RequestIdMiddleware:
 
 
 class RequestIdFilter(logging.Filter):
+    """Adds the request id, and masks feed tokens (Django logs the path of a 404 or a 500)."""
+
     def filter(self, record: logging.LogRecord) -> bool:
         record.request_id = request_id_var.get()
+        message = record.getMessage()
+        masked = mask_path(message)
+        if masked != message:
+            record.msg, record.args = masked, ()
         return True
 
 

@@ -47,3 +47,19 @@ def test_json_log_lines_carry_the_request_id_and_only_allowed_extras():
     assert line["session_id"] == 12
     assert "patient_name" not in line
     assert "Jordan" not in json.dumps(line)
+
+
+def test_access_log_masks_calendar_feed_tokens():
+    from ketaminecare.logging import mask_path
+
+    assert mask_path("/api/v1/feeds/abcDEF123_-secret.ics") == "/api/v1/feeds/***.ics"
+    assert mask_path("GET /api/v1/feeds/abc.ics HTTP/1.1") == "GET /api/v1/feeds/***.ics HTTP/1.1"
+    assert mask_path("/api/v1/feeds/") == "/api/v1/feeds/"
+
+
+def test_log_filter_masks_feed_tokens_in_django_request_messages():
+    record = logging.LogRecord(
+        "django.request", logging.WARNING, __file__, 1, "Not Found: %s", ("/api/v1/feeds/s3cr3t.ics",), None
+    )
+    RequestIdFilter().filter(record)
+    assert record.getMessage() == "Not Found: /api/v1/feeds/***.ics"
