@@ -43,6 +43,7 @@ class AuditedViewMixin:
     """
 
     _audit_objects: list[Any]
+    audit_channel: str = AuditEvent.Channel.API
 
     def audit_touch(self, *objects: Any) -> None:
         if not hasattr(self, "_audit_objects"):
@@ -77,7 +78,7 @@ class AuditedViewMixin:
             single = objects[0] if len(objects) == 1 else None
             audit_record(
                 request=request,
-                channel=AuditEvent.Channel.API,
+                channel=self.audit_channel,
                 action=action,
                 verb=str(verb),
                 patient_ids=(patient_id_of(o) for o in objects),

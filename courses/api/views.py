@@ -15,6 +15,7 @@ from rest_framework.response import Response
 from rest_framework.serializers import BaseSerializer
 from rest_framework.views import APIView
 
+from audit.hooks import AuditedViewMixin
 from courses.api import serializers as s
 from courses.models import Course, Patient, RescheduleRequest, Screening
 from courses.selectors import (
@@ -98,6 +99,7 @@ class PatientFilter(filters.FilterSet):
     partial_update=extend_schema(summary="Change a patient's details"),
 )
 class PatientViewSet(
+    AuditedViewMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.CreateModelMixin,
@@ -123,13 +125,14 @@ class PatientViewSet(
 
     def perform_create(self, serializer: BaseSerializer) -> None:
         serializer.instance = patient_create(**serializer.validated_data)
+        self.audit_touch(serializer.instance)
 
     def perform_update(self, serializer: BaseSerializer) -> None:
         assert serializer.instance is not None
         serializer.instance = patient_update(patient_id=serializer.instance.pk, **serializer.validated_data)
 
 
-class PreferencesView(APIView):
+class PreferencesView(AuditedViewMixin, APIView):
     """A patient's own reminder settings: channels, opt-outs, quiet hours, time zone."""
 
     permission_classes = (ActionRoles,)
@@ -144,6 +147,7 @@ class PreferencesView(APIView):
     @extend_schema(summary="My reminder preferences", responses={200: s.PreferencesSerializer})
     def get(self, request: Request) -> Response:
         patient = Patient.objects.get(pk=self._patient_id(request))
+        self.audit_touch(patient)
         return Response(s.PreferencesSerializer(patient).data)
 
     @extend_schema(
@@ -155,6 +159,7 @@ class PreferencesView(APIView):
         patient_id = self._patient_id(request)
         data = _input(request, s.PreferencesSerializer)
         patient = patient_preferences_update(patient_id=patient_id, **data)
+        self.audit_touch(patient)
         return Response(s.PreferencesSerializer(patient).data)
 
 
@@ -177,7 +182,7 @@ class ScreeningFilter(filters.FilterSet):
     create=extend_schema(summary="Record a screening (clinicians)"),
 )
 class ScreeningViewSet(
-    mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet
+    AuditedViewMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet
 ):
     permission_classes = (ActionRoles,)
     filterset_class = ScreeningFilter
@@ -193,6 +198,7 @@ class ScreeningViewSet(
 
     def perform_create(self, serializer: BaseSerializer) -> None:
         serializer.instance = screening_record(clinician=self.request.user, **serializer.validated_data)
+        self.audit_touch(serializer.instance)
 
 
 @extend_schema_view(list=extend_schema(summary="Treatment protocols"), retrieve=extend_schema(summary="A protocol"))
@@ -223,7 +229,7 @@ class CourseFilter(filters.FilterSet):
     list=extend_schema(summary="Courses with their progress (a patient: their own)"),
     retrieve=extend_schema(summary="A course with its sessions and windows"),
 )
-class CourseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class CourseViewSet(AuditedViewMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     permission_classes = (ActionRoles,)
     serializer_class = s.CourseSerializer
     filterset_class = CourseFilter
@@ -247,6 +253,7 @@ class CourseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
     @action(detail=False, methods=["post"], filterset_class=None, pagination_class=None)
     def propose(self, request: Request) -> Response:
         data = _input(request, s.ProposalInputSerializer)
+        self.audit_touch(data["patient"])
         proposal = course_propose(
             patient=data["patient"],
             protocol=data["protocol"],
@@ -279,6 +286,7 @@ class CourseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
                 preferences=preferences,
                 actor=request.user,
             )
+        self.audit_touch(course)
         body = s.CourseSerializer(self.get_queryset().get(pk=course.pk)).data
         return Response(body, status=status.HTTP_201_CREATED)
 
@@ -335,7 +343,9 @@ class RescheduleRequestFilter(filters.FilterSet):
     list=extend_schema(summary="Patients' requests to move a session (a patient: their own)"),
     retrieve=extend_schema(summary="A reschedule request"),
 )
-class RescheduleRequestViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class RescheduleRequestViewSet(
+    AuditedViewMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+):
     permission_classes = (ActionRoles,)
     serializer_class = s.RescheduleRequestSerializer
     filterset_class = RescheduleRequestFilter

@@ -26,6 +26,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from audit.hooks import AuditedViewMixin
+from audit.models import AuditEvent
 from ketaminecare.api.schema import error_responses
 from ketaminecare.api.serializers import AwareDateTimeFormField
 from ketaminecare.errors import InvalidInput, NotAllowed, NotFound
@@ -157,7 +159,7 @@ def _ids_parameter(name: str, carried_by: str) -> OpenApiParameter:
     )
 
 
-class CalendarView(APIView):
+class CalendarView(AuditedViewMixin, APIView):
     """Every kind of event between two instants, in one list, as the caller's role may see it."""
 
     permission_classes = (IsAuthenticated,)
@@ -208,6 +210,7 @@ class CalendarView(APIView):
         if query.include_cancelled and not viewer.is_staff:
             raise NotAllowed(MSG_CANCELLED_STAFF_ONLY, field="include_cancelled", rule="staff_only")
         events = calendar_events(query=query, viewer=viewer, link_prefix=request.build_absolute_uri("/api/v1/"))
+        self.audit_touch(*events)
         zone = settings.TIME_ZONE
         return Response(
             {
@@ -300,8 +303,10 @@ class FeedRevokeView(APIView):
         return Response(FeedSerializer(feed_revoke(feed_id=feed.pk)).data)
 
 
-class FeedICalView(APIView):
+class FeedICalView(AuditedViewMixin, APIView):
     """The iCalendar feed itself: the secret token in the URL is the only credential."""
+
+    audit_channel = AuditEvent.Channel.FEED
 
     authentication_classes = ()
     permission_classes = (AllowAny,)
@@ -323,6 +328,8 @@ class FeedICalView(APIView):
         feed = feed_for_token(token)
         if feed is None:
             raise NotFound("No such calendar feed.", rule="feed_exists")
+        if feed.patient_id is not None:
+            self.audit_touch(feed)
         body = feed_ical(FeedOwner(staff_id=feed.staff_id, patient_id=feed.patient_id), now=timezone.now())
         response = HttpResponse(body.encode(), content_type="text/calendar; charset=utf-8")
         response["Content-Disposition"] = 'inline; filename="calendar.ics"'

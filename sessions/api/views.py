@@ -15,6 +15,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.serializers import BaseSerializer
 
+from audit.hooks import AuditedViewMixin
 from courses.api.serializers import RescheduleRequestSerializer
 from courses.services import reschedule_request_create
 from ketaminecare.api.permissions import ALL_ROLES, CLINIC_WIDE, CONFIGURERS, STAFF, ActionRoles, has_role
@@ -156,7 +157,7 @@ class TimeOffViewSet(_ConfigViewSet):
     list=extend_schema(summary="Treatment sessions (a patient: their own)"),
     retrieve=extend_schema(summary="A treatment session"),
 )
-class SessionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class SessionViewSet(AuditedViewMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """Sessions and what happens to them. Therapists have no access: infusions are not theirs."""
 
     permission_classes = (ActionRoles,)
@@ -318,7 +319,7 @@ class AvailabilityView(generics.GenericAPIView):
     list=extend_schema(summary="Integration windows, by state, therapist and date (a patient: their own)"),
     retrieve=extend_schema(summary="An integration window"),
 )
-class WindowViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class WindowViewSet(AuditedViewMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     permission_classes = (ActionRoles,)
     serializer_class = s.WindowSerializer
     filterset_class = filters.WindowFilter
@@ -377,7 +378,7 @@ class WindowViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
     list=extend_schema(summary="Integration appointments (a therapist or a patient: their own)"),
     retrieve=extend_schema(summary="An integration appointment"),
 )
-class AppointmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class AppointmentViewSet(AuditedViewMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     permission_classes = (ActionRoles,)
     serializer_class = s.AppointmentSerializer
     filterset_class = filters.AppointmentFilter
