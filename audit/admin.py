@@ -7,10 +7,11 @@ from django.db.models.functions import Cast
 from django.http import HttpRequest
 
 from audit.models import AuditEvent
+from ketaminecare.admin_base import ViewOnlyAdmin
 
 
 @admin.register(AuditEvent)
-class AuditEventAdmin(admin.ModelAdmin):
+class AuditEventAdmin(ViewOnlyAdmin):
     """Administrators read and filter the trail; nobody adds, changes or deletes through here."""
 
     list_display = (
@@ -30,15 +31,6 @@ class AuditEventAdmin(admin.ModelAdmin):
     date_hierarchy = "occurred_at"
     list_select_related = False
     readonly_fields = [f.name for f in AuditEvent._meta.fields]
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
     def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return bool(

@@ -23,6 +23,7 @@ from django.utils import timezone
 from django.utils.html import format_html
 
 from audit.hooks import AuditedAdminMixin
+from ketaminecare.admin_base import ServicesOnlyAdmin, ViewOnlyAdmin
 from ketaminecare.errors import DomainError
 from ketaminecare.roles import Role
 from sessions.models import (
@@ -154,7 +155,7 @@ class RescheduleForm(forms.Form):
 
 
 @admin.register(TreatmentSession)
-class TreatmentSessionAdmin(AuditedAdminMixin, admin.ModelAdmin):
+class TreatmentSessionAdmin(AuditedAdminMixin, ServicesOnlyAdmin):
     list_display = (
         "starts_in_clinic_zone",
         "patient",
@@ -193,17 +194,6 @@ class TreatmentSessionAdmin(AuditedAdminMixin, admin.ModelAdmin):
     def course_link(self, obj: TreatmentSession) -> str:
         url = reverse("admin:courses_course_change", args=[obj.course_id])
         return format_html('<a href="{}">{}</a>', url, obj.course.protocol.name)
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        # Sessions are booked with their course (or as a maintenance series) by the services.
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
-        # Every field is read-only; a forged POST has nothing to write (and is not written).
-        return
 
     # Actions: each calls one service per session and reports each refusal.
 
@@ -378,7 +368,7 @@ class WindowStateFilter(admin.SimpleListFilter):
 
 
 @admin.register(IntegrationWindow)
-class IntegrationWindowAdmin(AuditedAdminMixin, admin.ModelAdmin):
+class IntegrationWindowAdmin(AuditedAdminMixin, ViewOnlyAdmin):
     """Windows follow their sessions (the services move and cancel them): read-only here."""
 
     list_display = ("patient", "session", "opens_in_clinic_zone", "closes_in_clinic_zone", "cancelled_at")
@@ -396,18 +386,9 @@ class IntegrationWindowAdmin(AuditedAdminMixin, admin.ModelAdmin):
     def closes_in_clinic_zone(self, obj: IntegrationWindow) -> str:
         return clinic_time(obj.closes_at)
 
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
 
 @admin.register(IntegrationAppointment)
-class IntegrationAppointmentAdmin(AuditedAdminMixin, admin.ModelAdmin):
+class IntegrationAppointmentAdmin(AuditedAdminMixin, ServicesOnlyAdmin):
     """Appointments are booked in a window by the service (the API); here they are read, cancelled
     and recorded."""
 
@@ -435,15 +416,6 @@ class IntegrationAppointmentAdmin(AuditedAdminMixin, admin.ModelAdmin):
     @admin.display(description="starts (clinic time)", ordering="starts_at")
     def starts_in_clinic_zone(self, obj: IntegrationAppointment) -> str:
         return clinic_time(obj.starts_at)
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
-        return
 
     @admin.action(description="Cancel the selected appointments", permissions=["change"])
     def cancel_appointments(self, request: HttpRequest, queryset: QuerySet[IntegrationAppointment]) -> None:
@@ -477,7 +449,7 @@ class IntegrationAppointmentAdmin(AuditedAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(RuleOverride)
-class RuleOverrideAdmin(admin.ModelAdmin):
+class RuleOverrideAdmin(ViewOnlyAdmin):
     """The record of course rules set aside: kept for review, never edited."""
 
     list_display = ("session", "rule", "authorised_by", "created_at")
@@ -485,12 +457,3 @@ class RuleOverrideAdmin(admin.ModelAdmin):
     list_select_related = ("session", "authorised_by")
     readonly_fields = ("session", "rule", "reason", "authorised_by", "created_at")
     fields = readonly_fields
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False

@@ -8,6 +8,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
 
+from ketaminecare.admin_base import ServicesOnlyAdmin
 from sessions.reminder_models import Reminder, ReminderRule
 
 
@@ -18,7 +19,7 @@ class ReminderRuleAdmin(admin.ModelAdmin):
 
 
 @admin.register(Reminder)
-class ReminderAdmin(admin.ModelAdmin):
+class ReminderAdmin(ServicesOnlyAdmin):
     """Read-only: rows change through the services and the sweep. A failed reminder can be sent
     again (back to pending, due now), which is what the front desk does after fixing a number."""
 
@@ -29,12 +30,6 @@ class ReminderAdmin(admin.ModelAdmin):
     actions = ["send_again"]
     readonly_fields = [f.name for f in Reminder._meta.fields]
     list_select_related = False
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
 
     @admin.action(description="Send the selected failed reminders again", permissions=["change"])
     def send_again(self, request: HttpRequest, queryset: QuerySet[Reminder]) -> None:

@@ -2,50 +2,21 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 import pytest
-from django.contrib.auth import get_user_model
 from django.contrib.messages import get_messages
 from django.test import Client
 from django.urls import reverse
 
 from courses.admin import MSG_REASON_REQUIRED
 from courses.models import Contraindication, Course, Screening
-from courses.services import roles_ensure
 from sessions.models import IntegrationWindow, TreatmentSession
-from sessions.services.booking import course_plan_and_book
 from tests import factories
 
 pytestmark = pytest.mark.django_db
 
 COURSES = "admin:courses_course_changelist"
-
-
-@pytest.fixture
-def front_desk(clinic: factories.Clinic) -> Client:
-    roles_ensure()
-    client = Client()
-    client.force_login(clinic.front_desk.user)
-    return client
-
-
-@pytest.fixture
-def superuser() -> Client:
-    client = Client()
-    client.force_login(get_user_model().objects.create_superuser("root", "root@example.org", "pw-123456"))
-    return client
-
-
-@pytest.fixture(params=["front_desk", "superuser"])
-def staff_client(request: pytest.FixtureRequest) -> Client:
-    return request.getfixturevalue(request.param)
-
-
-@pytest.fixture
-def course(clinic: factories.Clinic, patient: Any, monday: dt.date, now: dt.datetime) -> Course:
-    return course_plan_and_book(patient=patient, protocol=clinic.protocol, first_date=monday, now=now)
 
 
 def texts(response: Any) -> list[str]:

@@ -6,7 +6,6 @@ import datetime as dt
 from typing import Any
 
 import pytest
-from django.contrib.auth import get_user_model
 from django.contrib.messages import get_messages
 from django.db import connection
 from django.test import Client
@@ -26,32 +25,6 @@ from tests.conftest import at
 pytestmark = pytest.mark.django_db
 
 CHANGELIST = "admin:treatment_sessions_treatmentsession_changelist"
-
-
-@pytest.fixture
-def front_desk(clinic: factories.Clinic) -> Client:
-    roles_ensure()
-    client = Client()
-    client.force_login(clinic.front_desk.user)
-    return client
-
-
-@pytest.fixture
-def superuser() -> Client:
-    client = Client()
-    client.force_login(get_user_model().objects.create_superuser("root", "root@example.org", "pw-123456"))
-    return client
-
-
-@pytest.fixture(params=["front_desk", "superuser"])
-def staff_client(request: pytest.FixtureRequest) -> Client:
-    return request.getfixturevalue(request.param)
-
-
-@pytest.fixture
-def course(clinic: factories.Clinic, patient: Any, monday: dt.date, now: dt.datetime) -> Course:
-    """Six sessions from ``monday`` (2031, so in the future for the admin's real clock)."""
-    return course_plan_and_book(patient=patient, protocol=clinic.protocol, first_date=monday, now=now)
 
 
 def session_at(clinic: factories.Clinic, starts_at: dt.datetime) -> TreatmentSession:
