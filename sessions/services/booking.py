@@ -51,6 +51,7 @@ NOT_OVERRIDABLE = frozenset({Rule.ONE_PER_DAY})
 MSG_NO_SCREENING = "The patient has no current, eligible screening with consent recorded."
 MSG_ACTIVE_COURSE = "The patient already follows an active course."
 MSG_NOT_SCHEDULED = "Only a scheduled session can be moved."
+MSG_PROTOCOL_RETIRED = "The protocol is retired: no new course starts on it."
 MSG_PAST_FIRST_DATE = "The first date is in the past."
 
 
@@ -87,6 +88,12 @@ class RescheduleResult:
     cancelled_appointments: list[IntegrationAppointment] = field(default_factory=list)
 
 
+def require_active(protocol: TreatmentProtocol) -> None:
+    """A retired protocol keeps its courses but starts no new one."""
+    if not protocol.is_active:
+        raise RuleViolation(MSG_PROTOCOL_RETIRED, rule="protocol_active", field="protocol")
+
+
 def current_screening(patient: Patient, *, on: dt.date, today: dt.date) -> Screening:
     """The patient's latest screening that is eligible, consented and valid on both dates."""
     for screening in Screening.objects.filter(
@@ -121,6 +128,7 @@ def course_propose(
     if first_date < now.astimezone(zone).date():
         raise InvalidInput(MSG_PAST_FIRST_DATE, field="first_date", rule=Rule.IN_THE_PAST)
     current_screening(patient, on=first_date, today=now.astimezone(zone).date())
+    require_active(protocol)
     rules = protocol_rules(protocol)
     # Loading the clinic is most of the cost of a plan (rows to read), so the first date's plan
     # reads only the weeks it can touch: the cadence's, plus one per extra session a preferred
@@ -164,6 +172,7 @@ def course_book(
     for index, request in enumerate(sessions):
         require_aware(request.starts_at, f"sessions[{index}].starts_at")
     zone = clinic_zone()
+    require_active(protocol)
     rules = protocol_rules(protocol)
     ordered = sorted(sessions, key=lambda r: r.starts_at)
     problems = course_rule_problems([r.starts_at for r in ordered], rules, zone)

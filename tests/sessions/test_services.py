@@ -1133,3 +1133,25 @@ def test_maintenance_session_too_soon_after_induction_breaks_the_min_gap(clinic,
         (Rule.MIN_GAP, (monday + days(10)).isoformat()),
         (Rule.MIN_GAP, (monday + days(11)).isoformat()),
     ]
+
+
+def test_course_propose_and_book_refuse_a_retired_protocol(clinic, patient, monday, now):
+    clinic.protocol.is_active = False
+    clinic.protocol.save(update_fields=["is_active"])
+    assert_refused(
+        lambda: course_propose(patient=patient, protocol=clinic.protocol, first_date=monday, now=now),
+        RuleViolation,
+        "protocol_active",
+        "protocol",
+    )
+    assert_refused(
+        lambda: course_book(
+            patient=patient,
+            protocol=clinic.protocol,
+            sessions=requests(monday, clinic.chairs[0], clinic.clinicians[0]),
+            now=now,
+        ),
+        RuleViolation,
+        "protocol_active",
+        "protocol",
+    )
