@@ -17,6 +17,7 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
+from django.core.signals import request_finished
 from django.http import HttpRequest, HttpResponse
 
 request_id_var: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="-")
@@ -55,7 +56,11 @@ ALLOWED_EXTRA = frozenset(
 
 
 class RequestIdMiddleware:
-    """Takes X-Request-ID from the proxy when well-formed (else makes one) and echoes it back."""
+    """Takes X-Request-ID from the proxy when well-formed (else makes one) and echoes it back.
+
+    The id stays set until the answer is finished (``request_finished``), not just until this
+    middleware returns: Django logs a 4xx or 5xx answer (django.request) after the middleware.
+    """
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
@@ -63,13 +68,17 @@ class RequestIdMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         incoming = request.headers.get("X-Request-ID", "")
         request_id = incoming if _VALID_REQUEST_ID.match(incoming) else uuid.uuid4().hex
-        token = request_id_var.set(request_id)
-        try:
-            response = self.get_response(request)
-        finally:
-            request_id_var.reset(token)
+        request_id_var.set(request_id)
+        response = self.get_response(request)
         response["X-Request-ID"] = request_id
         return response
+
+
+def _forget_request_id(**kwargs: Any) -> None:
+    request_id_var.set("-")
+
+
+request_finished.connect(_forget_request_id, dispatch_uid="ketaminecare.logging.forget_request_id")
 
 
 class RequestIdFilter(logging.Filter):

@@ -63,3 +63,24 @@ def test_log_filter_masks_feed_tokens_in_django_request_messages():
     )
     RequestIdFilter().filter(record)
     assert record.getMessage() == "Not Found: /api/v1/feeds/***.ics"
+
+
+@pytest.mark.django_db
+def test_django_request_log_line_of_an_api_refusal_carries_the_request_id(client):
+    # Django logs a 4xx or 5xx answer after the middleware has returned it: the id must outlive it.
+    seen: list[str] = []
+
+    class Capture(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            seen.append(request_id_var.get())
+
+    logger = logging.getLogger("django.request")
+    handler = Capture(level=logging.WARNING)
+    logger.addHandler(handler)
+    try:
+        response = client.get("/api/v1/auth/me/", HTTP_X_REQUEST_ID="proxy-refused-123")
+    finally:
+        logger.removeHandler(handler)
+    assert response.status_code == 401
+    assert seen == ["proxy-refused-123"]
+    assert request_id_var.get() == "-"  # forgotten once the answer is finished
