@@ -42,6 +42,7 @@ from sessions.services.common import (
     protocol_rules,
     raise_slot_problems,
     require_aware,
+    retry_on_deadlock,
 )
 from sessions.services.reminders import reminders_course_booked, reminders_session_changed
 
@@ -152,6 +153,7 @@ def course_propose(
     return proposal
 
 
+@retry_on_deadlock
 def course_book(
     *,
     patient: Patient,
@@ -292,6 +294,7 @@ def _new_problems(before: list[Problem], after: list[Problem]) -> list[Problem]:
     return [p for p in after if (p.rule, None if p.rule in whole_course else p.date) not in seen]
 
 
+@retry_on_deadlock
 def session_reschedule(
     *,
     session_id: int,
@@ -427,6 +430,7 @@ def _window_follow(
     return outside
 
 
+@retry_on_deadlock
 def maintenance_series_book(
     *,
     course_id: int,

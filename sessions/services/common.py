@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
+import functools
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, ParamSpec, TypeVar
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, OperationalError, transaction
 from django.utils import timezone
 
 from courses.models import TreatmentProtocol
@@ -108,3 +109,34 @@ def booking_transaction() -> Iterator[None]:
         name = violated_constraint(exc)
         rule = CONSTRAINT_RULES.get(name or "", "conflict")
         raise BookingConflict(MSG_CONFLICT, rule=rule, details={"constraint": name} if name else None) from exc
+
+
+P = ParamSpec("P")
+R = TypeVar("R")
+DEADLOCK_DETECTED = "40P01"
+DEADLOCK_ATTEMPTS = 3
+
+
+def retry_on_deadlock(func: Callable[P, R]) -> Callable[P, R]:
+    """Run a booking service again when PostgreSQL chose it as a deadlock's victim.
+
+    Two bookings racing for the same time can each wait on the other's exclusion-constraint
+    check; PostgreSQL aborts one. Its whole transaction rolled back, so running it again is
+    safe, and the second run sees the winner and refuses with the rule that names the taken
+    time. Only outside an enclosing transaction (which the deadlock has aborted too).
+    """
+
+    @functools.wraps(func)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        for attempt in range(1, DEADLOCK_ATTEMPTS + 1):
+            try:
+                return func(*args, **kwargs)
+            except OperationalError as exc:
+                deadlock = getattr(exc.__cause__, "sqlstate", None) == DEADLOCK_DETECTED
+                if not deadlock or transaction.get_connection().in_atomic_block:
+                    raise
+                if attempt == DEADLOCK_ATTEMPTS:
+                    raise BookingConflict(MSG_CONFLICT, rule="conflict", details={"reason": "deadlock"}) from exc
+        raise AssertionError("unreachable")
+
+    return wrapper

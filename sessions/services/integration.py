@@ -13,7 +13,7 @@ from ketaminecare.roles import Role
 from sessions.models import IntegrationAppointment, IntegrationWindow, StaffMember
 from sessions.scheduling import WeeklyHours, within_weekly_hours
 from sessions.selectors import clinic_zone
-from sessions.services.common import booking_transaction, now_or, require_aware
+from sessions.services.common import booking_transaction, now_or, require_aware, retry_on_deadlock
 from sessions.services.reminders import reminders_appointment_changed
 
 MSG_OUTSIDE_WINDOW = "The appointment must lie inside the integration window."
@@ -88,6 +88,7 @@ def _therapist(therapist_id: int) -> StaffMember:
     return therapist
 
 
+@retry_on_deadlock
 def window_appointment_book(
     *,
     window_id: int,
@@ -133,6 +134,7 @@ def _appointment_locked(appointment_id: int) -> IntegrationAppointment:
     return IntegrationAppointment.objects.select_for_update().select_related("window").get(pk=appointment_id)
 
 
+@retry_on_deadlock
 def integration_appointment_move(
     *,
     appointment_id: int,
