@@ -30,6 +30,9 @@ Run it on an empty, migrated database (``DATABASE_URL`` names it)::
 
 Without ``--start`` the data is laid out so that ``as_of`` is today (the dates then depend on the
 day it runs).
+
+``build_reminders()`` (``--reminders 60000``) then adds the reminder rows the outbox would hold
+for that clinic: the default plan's, sent before ``as_of`` and pending after.
 """
 
 from __future__ import annotations
@@ -41,6 +44,7 @@ import json
 import math
 import random
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -658,6 +662,89 @@ def _write(
     }
 
 
+def build_reminders(*, count: int = 60000, as_of: dt.date, seed: int = 1) -> dict[str, Any]:
+    """Write ``count`` reminder rows for the clinic ``build_year_clinic`` wrote, as the outbox would.
+
+    Each subject (a session that kept its time, an appointment that did) gets its patient's
+    reminders from the default plan (``DEFAULT_REMINDER_PLAN``: kinds, offsets, channels, quiet
+    hours), computed by the services' own function; subjects are taken in a random order (the
+    seed's) until ``count`` rows, the last one's plan cut short. A reminder due before ``as_of``
+    was sent (claimed, then sent a few seconds later, with a provider message id); a later one
+    about a scheduled session or a booked appointment is pending. So the rows keep every rule the
+    outbox's constraints state: one recipient, a message id on every sent row, at most one live
+    row per kind, channel and subject. Returns the counts by status and kind.
+    """
+    from sessions.models import Reminder
+    from sessions.reminder_models import APPOINTMENT_KINDS, SESSION_KINDS
+    from sessions.services.reminders import DEFAULT_REMINDER_PLAN, _patient_wanted
+
+    if Reminder.objects.exists():
+        raise RuntimeError("build_reminders expects a clinic without reminders")
+    rng = random.Random(seed)
+    zone = ZoneInfo(settings.TIME_ZONE)
+    as_of_instant = local_instant(as_of, dt.time(0), zone)
+    assert as_of_instant is not None
+    patients = {p.pk: p for p in Patient.objects.all()}
+    subjects: list[tuple[str, Any, Sequence[str]]] = [
+        ("session", s, SESSION_KINDS)
+        for s in TreatmentSession.objects.filter(status__in=TreatmentSession.OCCUPYING_STATUSES).order_by("id")
+    ]
+    subjects += [
+        ("appointment", a, APPOINTMENT_KINDS)
+        for a in IntegrationAppointment.objects.exclude(status=IntegrationAppointment.Status.CANCELLED).order_by("id")
+    ]
+    rng.shuffle(subjects)
+    rows: list[Reminder] = []
+    for field_name, subject, kinds in subjects:
+        if len(rows) >= count:
+            break
+        patient = patients[subject.patient_id]
+        wanted = _patient_wanted(
+            patient=patient,
+            lines=DEFAULT_REMINDER_PLAN,
+            kinds=kinds,
+            anchor=subject.starts_at,
+            revision=subject.revision,
+        )
+        for want in wanted[: count - len(rows)]:
+            row = Reminder(
+                kind=want.kind,
+                channel=want.channel,
+                patient=patient,
+                anchor_at=want.anchor_at,
+                subject_revision=want.subject_revision,
+                planned_at=want.planned_at,
+                due_at=want.due_at,
+                **{field_name: subject},
+            )
+            if want.due_at < as_of_instant:
+                row.status = Reminder.Status.SENT
+                row.attempts = 1
+                row.claimed_at = want.due_at
+                row.sent_at = want.due_at + dt.timedelta(seconds=rng.randint(1, 30))
+                row.provider_message_id = f"generated-{len(rows) + 1}"
+            elif subject.status not in ("scheduled", "booked"):
+                continue  # only a scheduled session or a booked appointment has live reminders
+            rows.append(row)
+    if len(rows) < count:
+        raise RuntimeError(f"the clinic's subjects call for {len(rows)} reminders, fewer than {count}")
+    with transaction.atomic():
+        Reminder.objects.bulk_create(rows, batch_size=BATCH)
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE treatment_sessions_reminder")
+    by_status: dict[str, int] = {}
+    by_kind: dict[str, int] = {}
+    for row in rows:
+        by_status[row.status] = by_status.get(row.status, 0) + 1
+        by_kind[row.kind] = by_kind.get(row.kind, 0) + 1
+    return {
+        "reminders": len(rows),
+        "by_status": dict(sorted(by_status.items())),
+        "by_kind": dict(sorted(by_kind.items())),
+    }
+
+
 def _time(minutes: int) -> dt.time:
     return dt.time(minutes // 60, minutes % 60)
 
@@ -780,6 +867,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--therapists", type=int, default=6)
     parser.add_argument("--patients", type=int, default=3000)
     parser.add_argument("--occupancy", type=float, default=0.85)
+    parser.add_argument("--reminders", type=int, default=0, help="then write this many reminders (build_reminders)")
     parser.add_argument("--migrate", action="store_true", help="run migrate first")
     args = parser.parse_args(argv)
     if args.migrate:
@@ -804,6 +892,10 @@ def main(argv: list[str] | None = None) -> None:
         sessions=args.sessions,
         occupancy=args.occupancy,
     )
+    if args.reminders:
+        summary["reminders"] = build_reminders(
+            count=args.reminders, as_of=dt.date.fromisoformat(summary["as_of"]), seed=args.seed
+        )
     print(json.dumps(summary, indent=2))
 
 

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import json
 import os
 import platform
 import random
@@ -102,6 +103,14 @@ def _measure(*, summary: dict[str, Any], runs: int, warmup: int, seed: int) -> d
     clinician = StaffMember.objects.filter(role="clinician").order_by("id").first()
     assert clinician is not None
     rng = random.Random(seed)
+    # How busy the weeks are in which the planned courses land (first dates up to eight weeks
+    # out, and a course's three weeks after): the planner reads the clinic's state over those
+    # weeks, so its time follows their density, whatever the size of the rest of the table.
+    planning_weeks = TreatmentSession.objects.filter(
+        status__in=TreatmentSession.OCCUPYING_STATUSES,
+        local_date__gt=as_of,
+        local_date__lte=as_of + dt.timedelta(days=56 + 21),
+    ).count()
     rows: list[dict[str, Any]] = []
     for index in range(warmup + runs):
         patient = Patient.objects.create(
@@ -158,7 +167,7 @@ def _measure(*, summary: dict[str, Any], runs: int, warmup: int, seed: int) -> d
                     "sessions": sessions,
                 }
             )
-    return _figures(rows)
+    return {**_figures(rows), "sessions_in_planning_weeks": planning_weeks}
 
 
 def _figures(rows: list[dict[str, Any]]) -> dict[str, Any]:
@@ -217,15 +226,17 @@ def _section(*, results: list[dict[str, Any]], command: str, machine: dict[str, 
         f"- load average (1 min) before and after: {load} (other work on the machine slows the figures)",
         f"- command: `{command}`",
         "",
-        "| sessions in the database | span of the data | generated in | runs | propose median / p95 (ms) "
+        "| sessions in the database | span of the data | sessions in the planning weeks | generated in | runs "
+        "| propose median / p95 (ms) "
         "| propose queries | book median / p95 (ms) | book queries | plan + book median / p95 (ms) "
         "| first date feasible (else refused by) |",
-        "| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
+        "| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
     ]
     for r in results:
         s = r["summary"]
         lines.append(
-            f"| {s['sessions']:,} | {s['start']} to {s['last_day']} | {s['seconds']:.0f} s | {r['runs']} "
+            f"| {s['sessions']:,} | {s['start']} to {s['last_day']} | {r['sessions_in_planning_weeks']:,} "
+            f"| {s['seconds']:.0f} s | {r['runs']} "
             f"| {_ms(r['propose_median_ms'])} / {_ms(r['propose_p95_ms'])} | {_span(r['propose_queries'])} "
             f"| {_ms(r['book_median_ms'])} / {_ms(r['book_p95_ms'])} | {_span(r['book_queries'])} "
             f"| {_ms(r['total_median_ms'])} / {_ms(r['total_p95_ms'])} | {r['feasible_first_date']} of {r['runs']}"
@@ -256,6 +267,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--database", default="ketaminecare_bench")
     parser.add_argument("--keep", action="store_true", help="keep the last database")
     parser.add_argument("--no-write", action="store_true", help="print the section; leave RESULTS.md alone")
+    parser.add_argument("--json", type=Path, help="also write the figures to this file, as JSON (for bench.run_all)")
     args = parser.parse_args(argv)
 
     server = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/postgres")
@@ -308,6 +320,8 @@ def main(argv: list[str] | None = None) -> None:
     load = f"{load_before:.1f} and {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs"
     section = _section(results=results, command=command.strip(), machine=_machine(), versions=versions, load=load)
     print(section)
+    if args.json:
+        args.json.write_text(json.dumps({"results": results, "pg_version": pg_version}, indent=2))
     if not args.no_write:
         _write_results(section)
 
