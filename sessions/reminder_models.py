@@ -55,6 +55,17 @@ class ReminderRule(models.Model):
         ordering = ["protocol", "kind", "-minutes_before"]
         constraints = [
             models.UniqueConstraint(fields=["protocol", "kind", "minutes_before"], name="reminder_rule_unique"),
+            # A reminder is one live row per kind, channel and subject: two active rules of one
+            # kind would ask for two such rows, and every booking on the protocol would fail.
+            models.UniqueConstraint(
+                fields=["protocol", "kind"],
+                condition=Q(is_active=True),
+                name="reminder_rule_one_active_per_kind",
+                violation_error_code="reminder_rule_one_active_per_kind",
+                violation_error_message=(
+                    "This protocol already has an active rule of this kind: change that rule, or turn it off first."
+                ),
+            ),
         ]
 
     def __str__(self) -> str:

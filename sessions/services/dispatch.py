@@ -1,6 +1,6 @@
 """Sending the outbox: the periodic sweep, the claim with its lease, and the send of a batch.
 
-Exactly once, step by step:
+Once per reminder, step by step (and where that stops holding):
 
 1. The sweep claims due rows in batches, each batch in its own transaction: ``SELECT ... FOR
    UPDATE SKIP LOCKED`` picks pending rows that are due and claimed rows whose lease has expired
@@ -15,8 +15,10 @@ Exactly once, step by step:
 3. A failed send goes back to pending with a backoff, and ends failed after
    ``REMINDER_MAX_ATTEMPTS`` claims. A worker killed mid-batch leaves its rows claimed: the
    database rolls its transaction back, and the sweep takes them again once the lease expires.
-   The only repeat left is a message the provider accepted just before the worker died; the
-   idempotency key makes the provider answer with the first message id instead of sending again.
+   The only repeat left is a message the provider accepted just before the worker died. For SMS
+   the idempotency key makes the provider answer with the first message id instead of sending
+   again. SMTP has no such key: that email goes out a second time, with the same Message-ID
+   (which mail systems may use to drop it). Email is at least once; SMS is exactly once.
 
 The lease (``REMINDER_LEASE_SECONDS``) is longer than the task's hard time limit, so a batch is
 never sent by two live workers at once.

@@ -14,6 +14,8 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+from django.db import IntegrityError, transaction
+from django.urls import reverse
 
 from courses.models import Course
 from ketaminecare.roles import Role
@@ -124,6 +126,37 @@ def test_protocol_rules_replace_the_default_plan(clinic, patient, monday, now):
     for row in Reminder.objects.filter(patient=patient):
         assert row.anchor_at - row.planned_at == dt.timedelta(hours=48)
     assert Reminder.objects.filter(patient=patient).count() == course.sessions.count()  # 48 h: all ahead
+
+
+def test_a_protocol_keeps_one_active_rule_per_kind_in_the_database(clinic, patient, monday, now):
+    kind = ReminderKind.SESSION_PREPARE
+    ReminderRule.objects.create(protocol=clinic.protocol, kind=kind, minutes_before=48 * 60, send_email=False)
+    ReminderRule.objects.create(protocol=clinic.protocol, kind=kind, minutes_before=24 * 60, is_active=False)
+
+    with pytest.raises(IntegrityError), transaction.atomic():
+        ReminderRule.objects.create(protocol=clinic.protocol, kind=kind, minutes_before=12 * 60)
+
+    # The rules that stand still book: one active rule of the kind, the inactive one ignored.
+    course = book(clinic, patient, monday, now)
+    assert set(Reminder.objects.filter(patient=patient).values_list("kind", flat=True)) == {kind}
+    assert Reminder.objects.filter(patient=patient).count() == course.sessions.count()
+
+
+def test_the_admin_refuses_a_second_active_rule_of_a_kind_with_a_message(clinic, superuser):
+    kind = ReminderKind.SESSION_SOON
+    ReminderRule.objects.create(protocol=clinic.protocol, kind=kind, minutes_before=120)
+    form = {"protocol": clinic.protocol.pk, "kind": kind, "minutes_before": 60, "send_sms": "on", "is_active": "on"}
+
+    response = superuser.post(reverse("admin:treatment_sessions_reminderrule_add"), form)
+
+    assert response.status_code == 200  # the form again, with the error
+    assert "already has an active rule of this kind" in response.content.decode()
+    assert ReminderRule.objects.filter(protocol=clinic.protocol, kind=kind).count() == 1
+    # Turned off, the same rule is accepted (a clinic keeps an alternative ready).
+    form.pop("is_active")
+    response = superuser.post(reverse("admin:treatment_sessions_reminderrule_add"), form)
+    assert response.status_code == 302
+    assert ReminderRule.objects.filter(protocol=clinic.protocol, kind=kind, is_active=False).count() == 1
 
 
 def test_session_reschedule_moves_its_reminders(clinic, patient, monday, now):
