@@ -25,3 +25,7 @@ access_log_format = (
 )
 errorlog = "-"
 preload_app = True
+# gunicorn's control socket (for gunicornc) defaults to one path per user, which every gunicorn
+# that user runs on the host would share and take from each other: off unless given a path.
+control_socket = os.environ.get("GUNICORN_CONTROL_SOCKET", "")
+control_socket_disable = not control_socket

@@ -154,12 +154,10 @@ def topology(transactional_db: None, broker: redis.Redis, tmp_path: Path, settin
         "EMAIL_BACKEND": "tests.e2e.providers.SlowFileEmailBackend",
         "EMAIL_FILE_PATH": str(mail_dir),
     }
-    # gunicorn's control socket goes in the test's own folder, not the user's home (shared by every run).
-    control = ["--control-socket", str(tmp_path / "gunicorn.ctl")]
     services = {
         "web": Service(
             "web",
-            [str(BIN / "gunicorn"), "-c", "gunicorn.conf.py", *control, "ketaminecare.wsgi"],
+            [str(BIN / "gunicorn"), "-c", "gunicorn.conf.py", "ketaminecare.wsgi"],
             env=env,
             log=logs_dir / "web.log",
         ),
