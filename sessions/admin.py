@@ -20,7 +20,7 @@ from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 
 from audit.hooks import AuditedAdminMixin
 from ketaminecare.admin_base import ServicesOnlyAdmin, ViewOnlyAdmin
@@ -48,6 +48,7 @@ from sessions.services.lifecycle import (
     session_no_show,
     session_ride_home_confirm,
 )
+from sessions.services.staff_time import bookings_left_outside, outside_before
 
 MSG_NONEXISTENT_TIME = "That time does not exist in the clinic's zone on that day (the clocks jump forward)."
 
@@ -323,13 +324,57 @@ class TimeOffInline(admin.TabularInline):
     extra = 0
 
 
+BOOKINGS_BEFORE = "_staff_bookings_outside_before"
+BOOKING_ADMIN = {
+    "session": "admin:treatment_sessions_treatmentsession_change",
+    "appointment": "admin:treatment_sessions_integrationappointment_change",
+}
+
+
 @admin.register(StaffMember)
 class StaffMemberAdmin(admin.ModelAdmin):
+    """A person, their weekly hours and their time off.
+
+    A change here is saved even when it leaves bookings of theirs outside their time (someone
+    called in sick: the time off must be on record); the page then lists those bookings, linked,
+    to move. The person is locked while the change is made, as the API's staff-time services do,
+    so no booking of theirs slips in between.
+    """
+
     list_display = ("display_name", "role", "clinician_kind", "phone", "is_active")
     list_filter = ("role", "clinician_kind", "is_active")
     search_fields = ("display_name", "user__username", "user__email")
     raw_id_fields = ("user",)
     inlines = (WorkingHoursInline, TimeOffInline)
+
+    def save_model(self, request: HttpRequest, obj: StaffMember, form: Any, change: bool) -> None:
+        before: set[tuple[str, int]] = set()
+        if change:
+            stored = StaffMember.objects.select_for_update().get(pk=obj.pk)
+            before = outside_before([stored], now=timezone.now())
+        setattr(request, BOOKINGS_BEFORE, before)
+        super().save_model(request, obj, form, change)
+
+    def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
+        super().save_related(request, form, formsets, change)
+        before: set[tuple[str, int]] = getattr(request, BOOKINGS_BEFORE, set())
+        left = bookings_left_outside([form.instance], before=before, now=timezone.now())
+        if left:
+            links = format_html_join(
+                ", ",
+                '<a href="{}">{} {}</a>',
+                ((reverse(BOOKING_ADMIN[b.kind], args=[b.id]), b.kind, clinic_time(b.starts_at)) for b in left),
+            )
+            self.message_user(
+                request,
+                format_html(
+                    "{} booking(s) of {} now fall outside their working time or in their time off; move them: {}",
+                    len(left),
+                    form.instance,
+                    links,
+                ),
+                messages.WARNING,
+            )
 
 
 class AppointmentReadOnlyInline(admin.TabularInline):

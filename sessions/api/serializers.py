@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from decimal import Decimal
 from typing import Any
 
@@ -68,7 +67,37 @@ class StaffMemberSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class WorkingHoursSerializer(StrictModelSerializer):
+class BookingToMoveSerializer(serializers.Serializer):
+    """A booking whose clinician or therapist no longer works or is off at its time."""
+
+    type = serializers.ChoiceField(choices=["session", "appointment"], read_only=True)
+    id = serializers.IntegerField(read_only=True)
+    staff = serializers.IntegerField(read_only=True)
+    starts_at = serializers.DateTimeField(read_only=True)
+    ends_at = serializers.DateTimeField(read_only=True)
+
+
+class StaffTimeSerializer(StrictModelSerializer):
+    """Working hours and time off: the checks live in sessions.services.staff_time, which the
+    views call; a change that leaves bookings outside the person's time needs ``accept_conflicts``."""
+
+    accept_conflicts = serializers.BooleanField(
+        write_only=True,
+        required=False,
+        default=False,
+        help_text="Make the change even though bookings of this person fall outside their time "
+        "afterwards (they are listed in bookings_to_move); without it such a change answers 409.",
+    )
+    bookings_to_move = serializers.SerializerMethodField(
+        help_text="On the answer to a change: the bookings it left outside the person's time, to move. Empty on reads."
+    )
+
+    @extend_schema_field(BookingToMoveSerializer(many=True))
+    def get_bookings_to_move(self, obj: Any) -> list[dict[str, Any]]:
+        return list(self.context.get("bookings_to_move", []))
+
+
+class WorkingHoursSerializer(StaffTimeSerializer):
     staff = serializers.PrimaryKeyRelatedField(
         queryset=StaffMember.objects.filter(role__in=[Role.CLINICIAN, Role.THERAPIST]),
         help_text="A clinician or a therapist.",
@@ -76,45 +105,19 @@ class WorkingHoursSerializer(StrictModelSerializer):
 
     class Meta:
         model = WorkingHours
-        fields = ["id", "staff", "weekday", "starts", "ends"]
-
-    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
-        starts = attrs.get("starts", getattr(self.instance, "starts", None))
-        ends = attrs.get("ends", getattr(self.instance, "ends", None))
-        if starts is not None and ends is not None and ends <= starts:
-            raise serializers.ValidationError({"ends": "A block ends after it starts."}, code="ends_after_start")
-        staff = attrs.get("staff", getattr(self.instance, "staff", None))
-        weekday = attrs.get("weekday", getattr(self.instance, "weekday", None))
-        if staff is None or weekday is None or starts is None or ends is None:
-            return attrs
-        clash = WorkingHours.objects.filter(staff=staff, weekday=weekday, starts__lt=ends, ends__gt=starts)
-        if self.instance is not None:
-            clash = clash.exclude(pk=self.instance.pk)
-        if clash.exists():
-            raise serializers.ValidationError(
-                {"starts": "The block overlaps another of the same day."}, code="working_hours_overlap"
-            )
-        return attrs
+        fields = ["id", "staff", "weekday", "starts", "ends", "accept_conflicts", "bookings_to_move"]
 
 
-class TimeOffSerializer(StrictModelSerializer):
+class TimeOffSerializer(StaffTimeSerializer):
     staff = serializers.PrimaryKeyRelatedField(queryset=StaffMember.objects.all())
 
     class Meta:
         model = TimeOff
-        fields = ["id", "staff", "starts_at", "ends_at", "reason"]
+        fields = ["id", "staff", "starts_at", "ends_at", "reason", "accept_conflicts", "bookings_to_move"]
 
-    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
-        starts = attrs.get("starts_at", getattr(self.instance, "starts_at", None))
-        ends = attrs.get("ends_at", getattr(self.instance, "ends_at", None))
-        if starts is not None and ends is not None:
-            if ends <= starts:
-                raise serializers.ValidationError(
-                    {"ends_at": "Time off ends after it starts."}, code="ends_after_start"
-                )
-            if ends - starts > dt.timedelta(days=366):
-                raise serializers.ValidationError({"ends_at": "Time off lasts at most a year."}, code="range_too_long")
-        return attrs
+
+class AcceptConflictsQuerySerializer(StrictSerializer):
+    accept_conflicts = serializers.BooleanField(required=False, default=False)
 
 
 # ---------------------------------------------------------------------------------------------

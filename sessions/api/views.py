@@ -8,7 +8,7 @@ import datetime as dt
 from typing import Any, cast
 
 from django.utils import timezone
-from drf_spectacular.utils import extend_schema, extend_schema_view
+from drf_spectacular.utils import extend_schema, extend_schema_view, inline_serializer
 from rest_framework import generics, mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.request import Request
@@ -48,6 +48,15 @@ from sessions.services.lifecycle import (
     session_hold,
     session_no_show,
     session_ride_home_confirm,
+)
+from sessions.services.staff_time import (
+    StaffTimeChange,
+    bookings_outside_availability,
+    time_off_change,
+    time_off_record,
+    working_hours_add,
+    working_hours_change,
+    working_hours_remove,
 )
 
 CLINICAL = (Role.CLINICIAN, Role.ADMINISTRATOR)
@@ -107,12 +116,43 @@ class ChairViewSet(_ConfigViewSet):
 @extend_schema_view(list=extend_schema(summary="Staff members"), retrieve=extend_schema(summary="A staff member"))
 class StaffMemberViewSet(viewsets.ReadOnlyModelViewSet):
     permission_classes = (ActionRoles,)
-    action_roles = {"list": STAFF, "retrieve": STAFF}
+    action_roles = {"list": STAFF, "retrieve": STAFF, "bookings_to_move": CLINIC_WIDE}
     serializer_class = s.StaffMemberSerializer
     filterset_class = filters.StaffFilter
 
     def get_queryset(self) -> Any:
         return staff_visible()
+
+    @extend_schema(
+        summary="The person's bookings that their hours or time off no longer allow",
+        responses=s.BookingToMoveSerializer(many=True),
+        filters=False,
+    )
+    @action(detail=True, methods=["get"], url_path="bookings-to-move", filter_backends=[], pagination_class=None)
+    def bookings_to_move(self, request: Request, pk: str | None = None) -> Response:
+        """Scheduled sessions (a clinician) or booked appointments (a therapist) from now on that
+        fall outside the person's working hours or in their time off: what is left to rebook
+        after a change made with ``accept_conflicts``."""
+        found = bookings_outside_availability(self.get_object(), now=timezone.now())
+        return Response([b.as_dict() for b in found])
+
+
+class _StaffTimeViewSet(_ConfigViewSet):
+    """Writes go through sessions.services.staff_time: a change that leaves bookings outside the
+    person's time answers 409 (rule staff_has_bookings) unless ``accept_conflicts`` is true, and
+    the answer then lists the bookings to move."""
+
+    def _changed(self, serializer: BaseSerializer, change: StaffTimeChange) -> None:
+        serializer.instance = change.instance
+        serializer.context["bookings_to_move"] = [b.as_dict() for b in change.bookings_to_move]
+
+    @staticmethod
+    def _changes(serializer: BaseSerializer) -> tuple[dict[str, Any], bool]:
+        data = dict(cast(dict[str, Any], serializer.validated_data))
+        accept = bool(data.pop("accept_conflicts", False))
+        if "staff" in data:
+            data["staff_id"] = data.pop("staff").pk
+        return data, accept
 
 
 @extend_schema_view(
@@ -120,9 +160,16 @@ class StaffMemberViewSet(viewsets.ReadOnlyModelViewSet):
     retrieve=extend_schema(summary="A block of working hours"),
     create=extend_schema(summary="Add a block of working hours"),
     partial_update=extend_schema(summary="Change a block of working hours"),
-    destroy=extend_schema(summary="Remove a block of working hours"),
+    destroy=extend_schema(
+        summary="Remove a block of working hours",
+        parameters=[s.AcceptConflictsQuerySerializer],
+        responses={
+            204: None,
+            200: inline_serializer("BookingsToMove", {"bookings_to_move": s.BookingToMoveSerializer(many=True)}),
+        },
+    ),
 )
-class WorkingHoursViewSet(_ConfigViewSet):
+class WorkingHoursViewSet(_StaffTimeViewSet):
     serializer_class = s.WorkingHoursSerializer
     filterset_class = filters.WorkingHoursFilter
 
@@ -130,6 +177,25 @@ class WorkingHoursViewSet(_ConfigViewSet):
         from sessions.models import WorkingHours
 
         return WorkingHours.objects.select_related("staff")
+
+    def perform_create(self, serializer: BaseSerializer) -> None:
+        data, _ = self._changes(serializer)
+        self._changed(serializer, working_hours_add(**data))
+
+    def perform_update(self, serializer: BaseSerializer) -> None:
+        data, accept = self._changes(serializer)
+        block_id = cast(Any, serializer.instance).pk
+        self._changed(serializer, working_hours_change(block_id=block_id, changes=data, accept_conflicts=accept))
+
+    def destroy(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        query = s.AcceptConflictsQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        change = working_hours_remove(
+            block_id=self.get_object().pk, accept_conflicts=query.validated_data["accept_conflicts"]
+        )
+        if change.bookings_to_move:
+            return Response({"bookings_to_move": [b.as_dict() for b in change.bookings_to_move]})
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 @extend_schema_view(
@@ -139,7 +205,7 @@ class WorkingHoursViewSet(_ConfigViewSet):
     partial_update=extend_schema(summary="Change time off"),
     destroy=extend_schema(summary="Remove time off"),
 )
-class TimeOffViewSet(_ConfigViewSet):
+class TimeOffViewSet(_StaffTimeViewSet):
     serializer_class = s.TimeOffSerializer
     filterset_class = filters.TimeOffFilter
 
@@ -147,6 +213,15 @@ class TimeOffViewSet(_ConfigViewSet):
         from sessions.models import TimeOff
 
         return TimeOff.objects.select_related("staff")
+
+    def perform_create(self, serializer: BaseSerializer) -> None:
+        data, accept = self._changes(serializer)
+        self._changed(serializer, time_off_record(**data, accept_conflicts=accept))
+
+    def perform_update(self, serializer: BaseSerializer) -> None:
+        data, accept = self._changes(serializer)
+        time_off_id = cast(Any, serializer.instance).pk
+        self._changed(serializer, time_off_change(time_off_id=time_off_id, changes=data, accept_conflicts=accept))
 
 
 # ---------------------------------------------------------------------------------------------

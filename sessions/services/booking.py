@@ -37,6 +37,7 @@ from sessions.selectors import clinic_state_between, clinic_zone
 from sessions.services.common import (
     booking_transaction,
     check_override,
+    lock_staff_for_booking,
     now_or,
     problems_error,
     protocol_rules,
@@ -188,6 +189,7 @@ def course_book(
         screening = current_screening(patient, on=first_day, today=now.astimezone(zone).date())
         if Course.objects.filter(patient=patient, status__in=Course.ACTIVE_STATUSES).exists():
             raise RuleViolation(MSG_ACTIVE_COURSE, rule="one_active_course", field="patient")
+        lock_staff_for_booking(r.clinician_id for r in ordered)
         state = clinic_state_between(first=first_day, last=last_day, now=now)
         for index, request in enumerate(ordered):
             end = request.starts_at.astimezone(dt.UTC) + rules.session_length
@@ -325,6 +327,7 @@ def session_reschedule(
         chair_id = chair_id or session.chair_id
         clinician_id = clinician_id or session.clinician_id
         _require_resources(chair_id, clinician_id)
+        lock_staff_for_booking([clinician_id])
         ends_at = starts_at.astimezone(dt.UTC) + rules.session_length
         day = starts_at.astimezone(zone).date()
         state = clinic_state_between(first=day, last=day, exclude_session_ids=[session.pk], now=now)
@@ -466,6 +469,7 @@ def maintenance_series_book(
             raise RuleViolation("The course is not active.", rule="course_not_active", field="course")
         protocol = course.protocol
         _require_resources(chair_id, clinician_id)
+        lock_staff_for_booking([clinician_id])
         try:
             starts = wall_clock_series(
                 first=first_starts_at,

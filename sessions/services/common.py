@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any, ParamSpec, TypeVar
 
-from django.db import IntegrityError, OperationalError, transaction
+from django.db import IntegrityError, OperationalError, connection, transaction
 from django.utils import timezone
 
 from courses.models import TreatmentProtocol
@@ -29,6 +29,9 @@ CONSTRAINT_RULES = {
     "appointment_one_active_per_window": "window_already_booked",
     "course_one_active_per_patient": "one_active_course",
 }
+
+# The staff table, named here so that this module needs nothing from sessions.models.
+STAFF_TABLE = "treatment_sessions_staffmember"
 
 MSG_CONFLICT = "The time was taken by another booking a moment ago; nothing was booked."
 
@@ -140,3 +143,21 @@ def retry_on_deadlock(func: Callable[P, R]) -> Callable[P, R]:
         raise AssertionError("unreachable")
 
     return wrapper
+
+
+def lock_staff_for_booking(staff_ids: Iterable[int]) -> None:
+    """Take a shared lock on the staff a booking uses, until its transaction ends.
+
+    Shared locks do not block each other, so bookings still run side by side; a change of one
+    of these people's time (which locks the row for update) waits for the booking to commit,
+    and a booking waits for such a change, then reads the hours and time off it left. SQLite
+    runs one writing transaction at a time and needs no lock.
+    """
+    ids = sorted(set(staff_ids))
+    if not ids or connection.vendor != "postgresql":
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT id FROM {STAFF_TABLE} WHERE id = ANY(%s) ORDER BY id FOR SHARE",  # noqa: S608
+            [ids],
+        )

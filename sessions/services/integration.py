@@ -13,7 +13,13 @@ from ketaminecare.roles import Role
 from sessions.models import IntegrationAppointment, IntegrationWindow, StaffMember
 from sessions.scheduling import WeeklyHours, within_weekly_hours
 from sessions.selectors import clinic_zone
-from sessions.services.common import booking_transaction, now_or, require_aware, retry_on_deadlock
+from sessions.services.common import (
+    booking_transaction,
+    lock_staff_for_booking,
+    now_or,
+    require_aware,
+    retry_on_deadlock,
+)
 from sessions.services.reminders import reminders_appointment_changed
 
 MSG_OUTSIDE_WINDOW = "The appointment must lie inside the integration window."
@@ -113,6 +119,7 @@ def window_appointment_book(
     with booking_transaction():
         window = _window_locked(window_id)
         therapist = _therapist(therapist_id)
+        lock_staff_for_booking([therapist.pk])
         _appointment_problems(window=window, therapist=therapist, starts_at=starts_at, ends_at=ends_at, now=now)
         appointment = IntegrationAppointment.objects.create(
             window=window,
@@ -156,6 +163,7 @@ def integration_appointment_move(
         if ends_at <= starts_at:
             raise InvalidInput("An appointment ends after it starts.", field="ends_at", rule="ends_after_start")
         therapist = _therapist(therapist_id) if therapist_id else appointment.therapist
+        lock_staff_for_booking([therapist.pk])
         _appointment_problems(
             window=appointment.window,
             therapist=therapist,

@@ -75,7 +75,7 @@ def ids(world: World) -> dict[str, Any]:
         "protocol": world.clinic.protocol.pk,
         "chair": world.clinic.chairs[0].pk,
         "staff": world.clinic.clinicians[0].pk,
-        "working_hours": WorkingHours.objects.filter(staff=world.clinic.clinicians[1]).values_list("pk", flat=True)[0],
+        "working_hours": world.extra["working_hours"].pk,
         "time_off": world.extra["time_off"].pk,
         "feed_a": world.extra["feed_a"].feed.pk,
         "feed_token": world.extra["feed_a"].token,
@@ -186,6 +186,7 @@ ROWS = [
     Row("PATCH", "/api/v1/chairs/{chair}/", expect(200, CONFIGURERS), {"location": "Room 2"}),
     Row("GET", "/api/v1/staff/", expect(200, STAFF)),
     Row("GET", "/api/v1/staff/{staff}/", expect(200, STAFF)),
+    Row("GET", "/api/v1/staff/{staff}/bookings-to-move/", expect(200, CLINIC_WIDE)),
     Row("GET", "/api/v1/working-hours/", expect(200, STAFF)),
     Row(
         "POST",
@@ -307,6 +308,10 @@ def matrix_world(world: World) -> World:
         starts_at=at(world.session_a.local_date + dt.timedelta(days=40), 9),
         ends_at=at(world.session_a.local_date + dt.timedelta(days=40), 12),
         reason="Dentist",
+    )
+    # A Sunday block with no session in it: removing it or moving its end leaves no booking behind.
+    world.extra["working_hours"] = WorkingHours.objects.create(
+        staff=world.clinic.clinicians[1], weekday=6, starts=dt.time(9), ends=dt.time(12)
     )
     owner = feed_owner_for(actor=world.users["patient_a"])
     world.extra["feed_a"] = feed_issue(owner=owner)

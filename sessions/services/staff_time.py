@@ -1,0 +1,303 @@
+"""Changing a clinician's or therapist's time (working hours, time off) under their bookings.
+
+A session is booked only while its clinician works and is not off, and an integration
+appointment only while its therapist does. A later change to that time must not leave a booking
+behind with nobody to give it: each change here runs in one transaction that locks the staff
+member, applies the change, and looks again at their bookings from now on. A change that leaves
+a booking outside the person's time is refused (409, rule ``staff_has_bookings``, with the
+bookings listed) unless the caller accepts it (``accept_conflicts``: someone called in sick and
+the time off must be on record), and then it is made and the bookings to move are returned.
+
+Booking services take a shared lock on the staff they book (``common.lock_staff_for_booking``), so a
+booking and a change of that person's time cannot both pass their checks against the old state.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from django.db import transaction
+
+from ketaminecare.errors import InvalidInput, NotFound, RuleViolation
+from ketaminecare.roles import Role
+from sessions.models import IntegrationAppointment, StaffMember, TimeOff, TreatmentSession, WorkingHours
+from sessions.scheduling import BusyIndex, WeeklyHours, within_weekly_hours
+from sessions.selectors import clinic_zone
+from sessions.services.common import now_or, require_aware
+
+RULE = "staff_has_bookings"
+MSG_HAS_BOOKINGS = (
+    "This change leaves {count} booking(s) outside the person's working time; move them first, "
+    "or send accept_conflicts=true to make the change and move them after."
+)
+MSG_NO_STAFF = "No such clinician or therapist."  # working hours are theirs only
+# Statuses of a booking that still needs its clinician or therapist.
+SESSION_STATUSES = (TreatmentSession.Status.SCHEDULED, TreatmentSession.Status.CHECKED_IN)
+APPOINTMENT_STATUSES = (IntegrationAppointment.Status.BOOKED,)
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class BookingToMove:
+    """A booking whose clinician or therapist is no longer working or free for it."""
+
+    kind: str  # "session" or "appointment"
+    id: int
+    staff_id: int
+    starts_at: dt.datetime
+    ends_at: dt.datetime
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "type": self.kind,
+            "id": self.id,
+            "staff": self.staff_id,
+            "starts_at": self.starts_at.isoformat(),
+            "ends_at": self.ends_at.isoformat(),
+        }
+
+
+@dataclass(frozen=True)
+class StaffTimeChange:
+    """What a change made (the row, or None after a removal) and the bookings it left to move."""
+
+    instance: Any
+    bookings_to_move: list[BookingToMove]
+
+
+def bookings_outside_availability(staff: StaffMember, *, now: dt.datetime) -> list[BookingToMove]:
+    """The person's bookings still ahead that their working hours and time off no longer allow.
+
+    An inactive member of staff works no hours. Four queries whatever the number of bookings.
+    """
+    if staff.role == Role.CLINICIAN:
+        rows = list(
+            TreatmentSession.objects.filter(clinician=staff, status__in=SESSION_STATUSES, ends_at__gt=now)
+            .order_by("starts_at")
+            .values_list("id", "starts_at", "ends_at")
+        )
+        kind = "session"
+    elif staff.role == Role.THERAPIST:
+        rows = list(
+            IntegrationAppointment.objects.filter(therapist=staff, status__in=APPOINTMENT_STATUSES, ends_at__gt=now)
+            .order_by("starts_at")
+            .values_list("id", "starts_at", "ends_at")
+        )
+        kind = "appointment"
+    else:
+        return []
+    if not rows:
+        return []
+    hours: WeeklyHours = {}
+    for weekday, starts, ends in WorkingHours.objects.filter(staff=staff).values_list("weekday", "starts", "ends"):
+        hours.setdefault(weekday, []).append((starts, ends))
+    last_end = max(end for _, _, end in rows)
+    off = BusyIndex(
+        ("off", starts, ends)
+        for starts, ends in TimeOff.objects.filter(staff=staff, starts_at__lt=last_end, ends_at__gt=now).values_list(
+            "starts_at", "ends_at"
+        )
+    )
+    zone = clinic_zone()
+    return [
+        BookingToMove(kind, pk, staff.pk, starts, ends)
+        for pk, starts, ends in rows
+        if not staff.is_active
+        or not within_weekly_hours(hours, starts, ends, zone)
+        or not off.is_free("off", starts, ends)
+    ]
+
+
+def outside_before(people: Iterable[StaffMember], *, now: dt.datetime) -> set[tuple[str, int]]:
+    """The bookings of these people already outside their time, before a change (as keys)."""
+    return {(b.kind, b.id) for person in people for b in bookings_outside_availability(person, now=now)}
+
+
+def bookings_left_outside(
+    people: Iterable[StaffMember], *, before: set[tuple[str, int]], now: dt.datetime
+) -> list[BookingToMove]:
+    """After a change: the bookings it left outside these people's time, earliest first."""
+    after = [b for person in people for b in bookings_outside_availability(person, now=now)]
+    return sorted((b for b in after if (b.kind, b.id) not in before), key=lambda b: b.starts_at)
+
+
+def _staff_change(
+    staff_ids: Iterable[int],
+    apply: Callable[[], T],
+    *,
+    accept_conflicts: bool,
+    now: dt.datetime,
+) -> tuple[T, list[BookingToMove]]:
+    """Apply a change of these people's time, refusing it (or reporting, if accepted) when it
+    leaves bookings of theirs outside it. Only bookings the change moved outside count: one that
+    was already outside before is not this change's doing."""
+    with transaction.atomic():
+        people = list(StaffMember.objects.select_for_update().filter(pk__in=set(staff_ids)).order_by("pk"))
+        before = outside_before(people, now=now)
+        result = apply()
+        left = bookings_left_outside(people, before=before, now=now)
+        if left and not accept_conflicts:
+            raise RuleViolation(
+                MSG_HAS_BOOKINGS.format(count=len(left)),
+                rule=RULE,
+                field="staff",
+                details={"bookings": [b.as_dict() for b in left]},
+            )
+    return result, left
+
+
+def _staff(staff_id: int, *, schedulable: bool) -> StaffMember:
+    """The member of staff (a clinician or therapist when ``schedulable``), or a 400."""
+    found = StaffMember.objects.filter(pk=staff_id)
+    if schedulable:
+        found = found.filter(role__in=[Role.CLINICIAN, Role.THERAPIST])
+    staff = found.first()
+    if staff is None:
+        raise InvalidInput(MSG_NO_STAFF if schedulable else "No such member of staff.", field="staff", rule="exists")
+    return staff
+
+
+# ---------------------------------------------------------------------------------------------
+# Time off
+
+
+def _check_time_off(starts_at: dt.datetime, ends_at: dt.datetime) -> None:
+    require_aware(starts_at, "starts_at")
+    require_aware(ends_at, "ends_at")
+    if ends_at <= starts_at:
+        raise InvalidInput("Time off ends after it starts.", field="ends_at", rule="ends_after_start")
+    if ends_at - starts_at > dt.timedelta(days=366):
+        raise InvalidInput("Time off lasts at most a year.", field="ends_at", rule="range_too_long")
+
+
+def time_off_record(
+    *,
+    staff_id: int,
+    starts_at: dt.datetime,
+    ends_at: dt.datetime,
+    reason: str = "",
+    accept_conflicts: bool = False,
+    now: dt.datetime | None = None,
+) -> StaffTimeChange:
+    """Record time off for a member of staff (see the module for the bookings it overlaps)."""
+    _check_time_off(starts_at, ends_at)
+    staff = _staff(staff_id, schedulable=False)
+
+    def apply() -> TimeOff:
+        return TimeOff.objects.create(staff=staff, starts_at=starts_at, ends_at=ends_at, reason=reason)
+
+    made, left = _staff_change([staff.pk], apply, accept_conflicts=accept_conflicts, now=now_or(now))
+    return StaffTimeChange(made, left)
+
+
+def time_off_change(
+    *,
+    time_off_id: int,
+    changes: dict[str, Any],
+    accept_conflicts: bool = False,
+    now: dt.datetime | None = None,
+) -> StaffTimeChange:
+    """Change a period of time off (``changes``: staff_id, starts_at, ends_at, reason)."""
+    current = TimeOff.objects.filter(pk=time_off_id).first()
+    if current is None:
+        raise NotFound("No such time off.", field="id", rule="exists")
+    staff_id = changes.get("staff_id", current.staff_id)
+    if staff_id != current.staff_id:
+        _staff(staff_id, schedulable=False)
+    _check_time_off(changes.get("starts_at", current.starts_at), changes.get("ends_at", current.ends_at))
+
+    def apply() -> TimeOff:
+        row = TimeOff.objects.select_for_update().get(pk=time_off_id)
+        for name in ("staff_id", "starts_at", "ends_at", "reason"):
+            if name in changes:
+                setattr(row, name, changes[name])
+        row.save()
+        return row
+
+    people = {current.staff_id, staff_id}
+    made, left = _staff_change(people, apply, accept_conflicts=accept_conflicts, now=now_or(now))
+    return StaffTimeChange(made, left)
+
+
+# ---------------------------------------------------------------------------------------------
+# Working hours
+
+
+def _check_hours(staff_id: int, weekday: int, starts: dt.time, ends: dt.time, *, exclude_id: int | None) -> None:
+    if not 0 <= weekday <= 6:
+        raise InvalidInput("A weekday is 0 (Monday) to 6 (Sunday).", field="weekday", rule="weekday")
+    if ends <= starts:
+        raise InvalidInput("A block ends after it starts.", field="ends", rule="ends_after_start")
+    clash = WorkingHours.objects.filter(staff_id=staff_id, weekday=weekday, starts__lt=ends, ends__gt=starts)
+    if exclude_id is not None:
+        clash = clash.exclude(pk=exclude_id)
+    if clash.exists():
+        raise InvalidInput("The block overlaps another of the same day.", field="starts", rule="working_hours_overlap")
+
+
+def working_hours_add(
+    *,
+    staff_id: int,
+    weekday: int,
+    starts: dt.time,
+    ends: dt.time,
+    now: dt.datetime | None = None,
+) -> StaffTimeChange:
+    """Add a weekly block. More working time leaves no booking behind, but it still locks the
+    person, so that two blocks added at once cannot overlap."""
+    staff = _staff(staff_id, schedulable=True)
+
+    def apply() -> WorkingHours:
+        _check_hours(staff.pk, weekday, starts, ends, exclude_id=None)
+        return WorkingHours.objects.create(staff=staff, weekday=weekday, starts=starts, ends=ends)
+
+    made, left = _staff_change([staff.pk], apply, accept_conflicts=False, now=now_or(now))
+    return StaffTimeChange(made, left)
+
+
+def working_hours_change(
+    *,
+    block_id: int,
+    changes: dict[str, Any],
+    accept_conflicts: bool = False,
+    now: dt.datetime | None = None,
+) -> StaffTimeChange:
+    """Change a weekly block (``changes``: staff_id, weekday, starts, ends)."""
+    current = WorkingHours.objects.filter(pk=block_id).first()
+    if current is None:
+        raise NotFound("No such block of working hours.", field="id", rule="exists")
+    staff_id = changes.get("staff_id", current.staff_id)
+    if staff_id != current.staff_id:
+        _staff(staff_id, schedulable=True)
+
+    def apply() -> WorkingHours:
+        row = WorkingHours.objects.select_for_update().get(pk=block_id)
+        for name in ("staff_id", "weekday", "starts", "ends"):
+            if name in changes:
+                setattr(row, name, changes[name])
+        _check_hours(row.staff_id, row.weekday, row.starts, row.ends, exclude_id=row.pk)
+        row.save()
+        return row
+
+    people = {current.staff_id, staff_id}
+    made, left = _staff_change(people, apply, accept_conflicts=accept_conflicts, now=now_or(now))
+    return StaffTimeChange(made, left)
+
+
+def working_hours_remove(
+    *, block_id: int, accept_conflicts: bool = False, now: dt.datetime | None = None
+) -> StaffTimeChange:
+    """Remove a weekly block; refused while bookings of the person fall in it (unless accepted)."""
+    current = WorkingHours.objects.filter(pk=block_id).first()
+    if current is None:
+        raise NotFound("No such block of working hours.", field="id", rule="exists")
+
+    def apply() -> None:
+        WorkingHours.objects.filter(pk=block_id).delete()
+
+    _, left = _staff_change([current.staff_id], apply, accept_conflicts=accept_conflicts, now=now_or(now))
+    return StaffTimeChange(None, left)

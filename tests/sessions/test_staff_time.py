@@ -1,0 +1,387 @@
+"""Working hours and time off changed under bookings: refused, or accepted with the bookings to move.
+
+A clinician's sessions and a therapist's appointments were booked while the person worked and
+was not off; a later change to that time must not leave them behind unnoticed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import pytest
+from django.db import connection
+from django.urls import reverse
+
+from courses.models import Course
+from ketaminecare.errors import BookingConflict, InvalidInput, RuleViolation
+from sessions.models import IntegrationAppointment, TimeOff, TreatmentSession, WorkingHours
+from sessions.scheduling import Rule
+from sessions.services.booking import SessionRequest, course_book
+from sessions.services.integration import window_appointment_book
+from sessions.services.staff_time import (
+    RULE,
+    bookings_outside_availability,
+    time_off_change,
+    time_off_record,
+    working_hours_add,
+    working_hours_change,
+    working_hours_remove,
+)
+from tests import factories
+from tests.conftest import at
+from tests.sessions.test_concurrency import race
+
+pytestmark = pytest.mark.django_db
+
+MWF = (0, 2, 4, 7, 9, 11)  # two weeks of Monday, Wednesday, Friday
+
+
+def book(clinic: factories.Clinic, patient: Any, monday: dt.date, now: dt.datetime) -> Course:
+    """Six sessions at 08:00 with the first clinician, Monday to the second Friday."""
+    sessions = [
+        SessionRequest(at(monday + dt.timedelta(days=o), 8), clinic.chairs[0].pk, clinic.clinicians[0].pk) for o in MWF
+    ]
+    return course_book(patient=patient, protocol=clinic.protocol, sessions=sessions, now=now)
+
+
+def session_on(course: Course, day: dt.date) -> TreatmentSession:
+    return course.sessions.get(local_date=day)
+
+
+def refused(call: Any) -> RuleViolation:
+    with pytest.raises(RuleViolation) as caught:
+        call()
+    assert caught.value.rule == RULE
+    assert caught.value.http_status == 409
+    return caught.value
+
+
+def listed(error: RuleViolation) -> list[tuple[str, int]]:
+    return [(b["type"], b["id"]) for b in error.details["bookings"]]
+
+
+# ---------------------------------------------------------------------------------------------
+# Time off
+
+
+def test_time_off_over_a_booked_session_is_refused_and_writes_nothing(clinic, patient, monday, now):
+    course = book(clinic, patient, monday, now)
+    clinician = clinic.clinicians[0]
+
+    error = refused(
+        lambda: time_off_record(
+            staff_id=clinician.pk, starts_at=at(monday, 7), ends_at=at(monday, 12), reason="Sick", now=now
+        )
+    )
+
+    assert listed(error) == [("session", session_on(course, monday).pk)]
+    assert error.field == "staff"
+    assert not TimeOff.objects.exists()
+
+
+def test_time_off_accepted_over_bookings_is_recorded_and_lists_exactly_them(clinic, patient, monday, now):
+    course = book(clinic, patient, monday, now)
+    clinician = clinic.clinicians[0]
+
+    # Monday to Wednesday noon: the Monday and Wednesday sessions, not Friday's.
+    change = time_off_record(
+        staff_id=clinician.pk,
+        starts_at=at(monday, 0),
+        ends_at=at(monday + dt.timedelta(days=2), 12),
+        reason="Sick",
+        accept_conflicts=True,
+        now=now,
+    )
+
+    assert TimeOff.objects.get() == change.instance
+    days = [monday, monday + dt.timedelta(days=2)]
+    assert [(b.kind, b.id) for b in change.bookings_to_move] == [
+        ("session", session_on(course, day).pk) for day in days
+    ]
+
+
+def test_time_off_clear_of_bookings_is_recorded_with_nothing_to_move(clinic, patient, monday, now):
+    book(clinic, patient, monday, now)
+
+    # The session runs 08:00 to 09:40: time off from 09:40 touches it without overlapping.
+    change = time_off_record(
+        staff_id=clinic.clinicians[0].pk, starts_at=at(monday, 9, 40), ends_at=at(monday, 18), now=now
+    )
+
+    assert change.bookings_to_move == []
+    assert TimeOff.objects.count() == 1
+
+
+def test_a_booking_already_outside_is_not_blamed_on_a_later_change(clinic, patient, monday, now):
+    course = book(clinic, patient, monday, now)
+    clinician = clinic.clinicians[0]
+    time_off_record(
+        staff_id=clinician.pk, starts_at=at(monday, 7), ends_at=at(monday, 12), accept_conflicts=True, now=now
+    )
+
+    # Another day off, on a Tuesday with no session: nothing new is left behind, so no refusal.
+    tuesday = monday + dt.timedelta(days=1)
+    change = time_off_record(staff_id=clinician.pk, starts_at=at(tuesday, 8), ends_at=at(tuesday, 18), now=now)
+
+    assert change.bookings_to_move == []
+    assert [b.id for b in bookings_outside_availability(clinician, now=now)] == [session_on(course, monday).pk]
+
+
+def test_sessions_already_over_do_not_count(clinic, patient, monday, now):
+    book(clinic, patient, monday, now)
+    later = at(monday, 10)  # Monday's session ended at 09:40
+
+    change = time_off_record(
+        staff_id=clinic.clinicians[0].pk, starts_at=at(monday, 7), ends_at=at(monday, 12), now=later
+    )
+
+    assert change.bookings_to_move == []
+
+
+def test_moving_time_off_onto_a_session_is_refused_and_leaves_it_where_it_was(clinic, patient, monday, now):
+    course = book(clinic, patient, monday, now)
+    clinician = clinic.clinicians[0]
+    tuesday = monday + dt.timedelta(days=1)
+    off = time_off_record(staff_id=clinician.pk, starts_at=at(tuesday, 7), ends_at=at(tuesday, 12), now=now).instance
+
+    error = refused(
+        lambda: time_off_change(
+            time_off_id=off.pk, changes={"starts_at": at(monday, 7), "ends_at": at(monday, 12)}, now=now
+        )
+    )
+
+    assert listed(error) == [("session", session_on(course, monday).pk)]
+    off.refresh_from_db()
+    assert off.starts_at == at(tuesday, 7)
+
+
+def test_time_off_for_a_therapist_over_an_appointment(clinic, patient, monday, now):
+    course = book(clinic, patient, monday, now)
+    session = session_on(course, monday)
+    tuesday = monday + dt.timedelta(days=1)
+    appointment = window_appointment_book(
+        window_id=session.integration_window.pk,
+        therapist_id=clinic.therapists[0].pk,
+        starts_at=at(tuesday, 10),
+        now=now,
+    )
+
+    error = refused(
+        lambda: time_off_record(
+            staff_id=clinic.therapists[0].pk, starts_at=at(tuesday, 9), ends_at=at(tuesday, 17), now=now
+        )
+    )
+
+    assert listed(error) == [("appointment", appointment.pk)]
+    assert IntegrationAppointment.objects.get(pk=appointment.pk).status == IntegrationAppointment.Status.BOOKED
+
+
+def test_inverted_time_off_is_a_400_naming_the_field(clinic, now, monday):
+    with pytest.raises(InvalidInput) as caught:
+        time_off_record(staff_id=clinic.clinicians[0].pk, starts_at=at(monday, 12), ends_at=at(monday, 9), now=now)
+    assert (caught.value.field, caught.value.rule) == ("ends_at", "ends_after_start")
+
+
+# ---------------------------------------------------------------------------------------------
+# Working hours
+
+
+def block(staff: Any, weekday: int) -> WorkingHours:
+    return WorkingHours.objects.get(staff=staff, weekday=weekday)
+
+
+def test_shortening_a_day_under_a_session_is_refused(clinic, patient, monday, now):
+    course = book(clinic, patient, monday, now)
+    monday_block = block(clinic.clinicians[0], 0)
+
+    error = refused(lambda: working_hours_change(block_id=monday_block.pk, changes={"starts": dt.time(10)}, now=now))
+
+    assert listed(error) == [("session", s.pk) for s in course.sessions.filter(local_date__week_day=2)]
+    monday_block.refresh_from_db()
+    assert monday_block.starts == dt.time(8)
+
+
+def test_removing_a_day_lists_every_session_on_it_once_accepted(clinic, patient, monday, now):
+    course = book(clinic, patient, monday, now)
+    wednesday_block = block(clinic.clinicians[0], 2)
+
+    refused(lambda: working_hours_remove(block_id=wednesday_block.pk, now=now))
+    assert WorkingHours.objects.filter(pk=wednesday_block.pk).exists()
+
+    change = working_hours_remove(block_id=wednesday_block.pk, accept_conflicts=True, now=now)
+
+    wednesdays = [monday + dt.timedelta(days=2), monday + dt.timedelta(days=9)]
+    assert [b.id for b in change.bookings_to_move] == [session_on(course, day).pk for day in wednesdays]
+    assert not WorkingHours.objects.filter(pk=wednesday_block.pk).exists()
+
+
+def test_adding_hours_never_refuses_but_an_overlapping_block_is_a_400(clinic, patient, monday, now):
+    book(clinic, patient, monday, now)
+    clinician = clinic.clinicians[0]
+
+    change = working_hours_add(staff_id=clinician.pk, weekday=5, starts=dt.time(9), ends=dt.time(13), now=now)
+    assert change.bookings_to_move == []
+
+    with pytest.raises(InvalidInput) as caught:
+        working_hours_add(staff_id=clinician.pk, weekday=5, starts=dt.time(12), ends=dt.time(15), now=now)
+    assert caught.value.rule == "working_hours_overlap"
+    assert WorkingHours.objects.filter(staff=clinician, weekday=5).count() == 1
+
+
+# ---------------------------------------------------------------------------------------------
+# Through the API and the admin
+
+
+def test_the_api_answers_409_with_the_bookings_then_201_when_accepted(clinic, patient, monday, now, client):
+    course = book(clinic, patient, monday, now)
+    client.force_login(clinic.front_desk.user)
+    body = {
+        "staff": clinic.clinicians[0].pk,
+        "starts_at": at(monday, 7).isoformat(),
+        "ends_at": at(monday, 12).isoformat(),
+        "reason": "Sick",
+    }
+
+    first = client.post("/api/v1/time-off/", body, content_type="application/json")
+
+    assert first.status_code == 409
+    assert first.json()["rule"] == RULE
+    assert first.json()["field"] == "staff"
+    session = session_on(course, monday)
+    assert [b["id"] for b in first.json()["details"]["bookings"]] == [session.pk]
+    assert not TimeOff.objects.exists()
+
+    second = client.post("/api/v1/time-off/", {**body, "accept_conflicts": True}, content_type="application/json")
+
+    assert second.status_code == 201
+    assert [(b["type"], b["id"]) for b in second.json()["bookings_to_move"]] == [("session", session.pk)]
+    assert "accept_conflicts" not in second.json()
+    assert TimeOff.objects.count() == 1
+
+
+def test_the_bookings_left_to_move_can_be_listed_again_later(clinic, patient, monday, now, client):
+    course = book(clinic, patient, monday, now)
+    clinician = clinic.clinicians[0]
+    time_off_record(
+        staff_id=clinician.pk, starts_at=at(monday, 7), ends_at=at(monday, 12), accept_conflicts=True, now=now
+    )
+    path = f"/api/v1/staff/{clinician.pk}/bookings-to-move/"
+    client.force_login(clinic.front_desk.user)
+
+    listed_now = client.get(path)  # the real clock: the test's sessions are years ahead
+
+    assert listed_now.status_code == 200
+    assert [(b["type"], b["id"]) for b in listed_now.json()] == [("session", session_on(course, monday).pk)]
+    client.force_login(clinic.therapists[0].user)
+    assert client.get(path).status_code == 403
+
+
+def test_the_api_removes_a_day_of_hours_only_when_told_to(clinic, patient, monday, now, client):
+    book(clinic, patient, monday, now)
+    client.force_login(clinic.front_desk.user)
+    path = f"/api/v1/working-hours/{block(clinic.clinicians[0], 4).pk}/"
+
+    assert client.delete(path).status_code == 409
+    answer = client.delete(path + "?accept_conflicts=true")
+
+    assert answer.status_code == 200
+    assert len(answer.json()["bookings_to_move"]) == 2  # both Fridays
+    assert client.delete(f"/api/v1/working-hours/{block(clinic.clinicians[0], 3).pk}/").status_code == 204
+
+
+def test_the_admin_saves_time_off_and_lists_the_sessions_to_move(clinic, patient, monday, now, superuser):
+    course = book(clinic, patient, monday, now)
+    clinician = clinic.clinicians[0]
+    url = reverse("admin:treatment_sessions_staffmember_change", args=[clinician.pk])
+    page = superuser.get(url)
+    form = page.context["adminform"].form
+    data = {name: value for name, value in form.initial.items() if value is not None}
+    data["user"] = clinician.user_id
+    data["is_active"] = "on"
+    hours = list(WorkingHours.objects.filter(staff=clinician).order_by("id"))
+    data |= {
+        "working_hours-TOTAL_FORMS": len(hours),
+        "working_hours-INITIAL_FORMS": len(hours),
+        "time_off-TOTAL_FORMS": 1,
+        "time_off-INITIAL_FORMS": 0,
+        "time_off-0-starts_at_0": monday.isoformat(),
+        "time_off-0-starts_at_1": "07:00",
+        "time_off-0-ends_at_0": monday.isoformat(),
+        "time_off-0-ends_at_1": "12:00",
+        "time_off-0-reason": "Sick",
+    }
+    for index, row in enumerate(hours):
+        data |= {
+            f"working_hours-{index}-id": row.pk,
+            f"working_hours-{index}-staff": clinician.pk,
+            f"working_hours-{index}-weekday": row.weekday,
+            f"working_hours-{index}-starts": row.starts.isoformat(),
+            f"working_hours-{index}-ends": row.ends.isoformat(),
+        }
+
+    response = superuser.post(url, data, follow=True)
+
+    assert response.status_code == 200
+    assert TimeOff.objects.filter(staff=clinician).count() == 1
+    shown = [str(m) for m in response.context["messages"]]
+    session = session_on(course, monday)
+    link = reverse("admin:treatment_sessions_treatmentsession_change", args=[session.pk])
+    assert any("1 booking(s)" in m and link in m for m in shown), shown
+
+
+# ---------------------------------------------------------------------------------------------
+# A booking and a change of the same person's time, at once (PostgreSQL)
+
+OVERLAPPING_TIME_OFF = """
+    SELECT count(*)
+    FROM treatment_sessions_treatmentsession s
+    JOIN treatment_sessions_timeoff t
+      ON t.staff_id = s.clinician_id
+     AND tstzrange(t.starts_at, t.ends_at) && tstzrange(s.starts_at, s.ends_at)
+    WHERE s.status IN ('scheduled', 'checked_in')
+"""
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_booking_and_time_off_racing_for_one_clinician_never_both_win(monday, now):
+    clinic = factories.clinic()
+    clinician = clinic.clinicians[0]
+    one_session = factories.ProtocolFactory(
+        weekly_cadence=[1],
+        induction_sessions_min=1,
+        induction_sessions_max=1,
+        induction_span_min_days=0,
+        induction_span_max_days=0,
+    )
+    days = [monday + dt.timedelta(days=7 * week + weekday) for week in range(2) for weekday in range(5)]
+    patients = [factories.screened_patient(clinician=clinician) for _ in days]
+
+    def booking(day: dt.date, patient: Any, chair: Any) -> Any:
+        return lambda: course_book(
+            patient=patient,
+            protocol=one_session,
+            sessions=[SessionRequest(at(day, 10), chair.pk, clinician.pk)],
+            now=now,
+        )
+
+    def day_off(day: dt.date) -> Any:
+        return lambda: time_off_record(staff_id=clinician.pk, starts_at=at(day, 7), ends_at=at(day, 18), now=now)
+
+    calls = []
+    for index, (day, patient) in enumerate(zip(days, patients, strict=True)):
+        calls += [booking(day, patient, clinic.chairs[index % 2]), day_off(day)]
+    results, errors = race(calls)
+
+    # Each day, one of the two won: the booking (the time off then refused, naming it) or the
+    # time off (the booking then refused: the clinician is off).
+    assert len(results) == len(days), errors
+    for error in errors:
+        assert isinstance(error, RuleViolation | BookingConflict), repr(error)
+        assert error.rule in {RULE, Rule.CLINICIAN_UNAVAILABLE}, error.rule
+    booked = TreatmentSession.objects.filter(course__protocol=one_session).count()
+    assert booked + TimeOff.objects.filter(staff=clinician).count() == len(days)
+    with connection.cursor() as cursor:
+        cursor.execute(OVERLAPPING_TIME_OFF)
+        assert cursor.fetchone()[0] == 0
