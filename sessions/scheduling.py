@@ -104,7 +104,7 @@ def wall_clock_series(
     across daylight-saving changes. ``rule`` is an RFC 5545 RRULE body (``FREQ=WEEKLY;...``);
     without it, the series repeats every ``interval_days``.
     """
-    if count is None and until is None:
+    if count is None and until is None and not rule_is_bounded(rule):
         raise ValueError("a series needs a count or an until date")
     start_local = first.astimezone(zone).replace(tzinfo=None)
     until_naive = dt.datetime.combine(until, dt.time.max) if until else None
@@ -128,6 +128,14 @@ def wall_clock_series(
         if len(result) > 500:
             raise ValueError("a series of more than 500 occurrences")
     return result
+
+
+def rule_is_bounded(rule: str | None) -> bool:
+    """Whether an RRULE body ends by itself (its own COUNT or UNTIL)."""
+    if not rule:
+        return False
+    parts = {part.split("=", 1)[0].strip().upper() for part in rule.split(";")}
+    return bool(parts & {"COUNT", "UNTIL"})
 
 
 class NonexistentLocalTime(ValueError):

@@ -327,15 +327,19 @@ class MaintenanceInputSerializer(StrictSerializer):
         queryset=StaffMember.objects.filter(is_active=True, role=Role.CLINICIAN)
     )
     interval_days = serializers.IntegerField(required=False, min_value=1, max_value=365)
-    rule = serializers.CharField(required=False, max_length=200, help_text="An RRULE body, e.g. FREQ=WEEKLY;INTERVAL=3")
+    rule = serializers.CharField(
+        required=False,
+        max_length=200,
+        help_text="An RRULE body, e.g. FREQ=WEEKLY;INTERVAL=3 (its own COUNT or UNTIL bounds the series).",
+    )
     count = serializers.IntegerField(required=False, min_value=1, max_value=52)
     until = BoundedDateField(required=False)
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         if "interval_days" in attrs and "rule" in attrs:
             raise serializers.ValidationError({"rule": "Give interval_days or rule, not both."}, code="one_of")
-        if "count" not in attrs and "until" not in attrs:
-            raise serializers.ValidationError({"count": "A series needs a count or an until date."}, code="required")
+        # A series with neither a count, an until date nor a bound in its rule is refused by the
+        # service (series_bounded), as is one of more than 52 sessions.
         if "until" in attrs and attrs["until"] < attrs["first_starts_at"].date():
             raise serializers.ValidationError({"until": "The series ends before it starts."}, code="range_inverted")
         return attrs

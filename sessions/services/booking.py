@@ -29,6 +29,7 @@ from sessions.scheduling import (
     course_rule_problems,
     next_feasible_plan,
     plan_induction,
+    rule_is_bounded,
     slot_problems,
     wall_clock_series,
     window_bounds,
@@ -46,6 +47,9 @@ from sessions.services.common import (
     retry_on_deadlock,
 )
 from sessions.services.reminders import reminders_course_booked, reminders_session_changed
+
+MAX_SERIES = 52  # maintenance sessions booked in one series
+MSG_SERIES_SIZE = f"A series has 1 to {MAX_SERIES} sessions."
 
 # Course rules the database itself states, which an authorised override cannot set aside.
 NOT_OVERRIDABLE = frozenset({Rule.ONE_PER_DAY})
@@ -456,10 +460,14 @@ def maintenance_series_book(
     """
     now = now_or(now)
     require_aware(first_starts_at, "first_starts_at")
-    if count is None and until is None:
-        raise InvalidInput("A series needs a count or an end date.", field="count", rule="series_bounded")
-    if count is not None and not 1 <= count <= 52:
-        raise InvalidInput("A series has 1 to 52 sessions.", field="count", rule="series_bounded")
+    if count is None and until is None and not rule_is_bounded(rule):
+        raise InvalidInput(
+            "A series needs a count or an end date (or a COUNT or UNTIL in its rule).",
+            field="count",
+            rule="series_bounded",
+        )
+    if count is not None and not 1 <= count <= MAX_SERIES:
+        raise InvalidInput(MSG_SERIES_SIZE, field="count", rule="series_bounded")
     zone = clinic_zone()
     with booking_transaction():
         course = Course.objects.select_for_update().select_related("protocol").filter(pk=course_id).first()
@@ -485,6 +493,8 @@ def maintenance_series_book(
             raise InvalidInput(str(exc), field="rule", rule="recurrence_invalid") from exc
         if not starts:
             raise InvalidInput("The series has no occurrence.", field="rule", rule="series_bounded")
+        if len(starts) > MAX_SERIES:  # an until date or the rule's own COUNT or UNTIL
+            raise InvalidInput(MSG_SERIES_SIZE, field="until" if until else "rule", rule="series_bounded")
         rules = protocol_rules(protocol)
         state = clinic_state_between(
             first=starts[0].astimezone(zone).date(), last=starts[-1].astimezone(zone).date(), now=now

@@ -1052,8 +1052,25 @@ def test_maintenance_series_needs_a_bound_and_an_active_course(clinic, monday, n
 
     assert_refused(book, InvalidInput, "series_bounded", "count")
     assert_refused(lambda: book(count=53), InvalidInput, "series_bounded", "count")
+    # Bounded by an until date or by the rule itself: still at most 52 sessions, nothing written.
+    assert_refused(lambda: book(interval_days=1, until=monday + days(120)), InvalidInput, "series_bounded", "until")
+    assert_refused(lambda: book(rule="FREQ=DAILY;COUNT=60"), InvalidInput, "series_bounded", "rule")
+    assert not course.sessions.filter(phase=TreatmentSession.Phase.MAINTENANCE).exists()
     course_cancel(course_id=course.pk, reason="Withdrew", now=now)
     assert_refused(lambda: book(count=1), RuleViolation, "course_not_active", "course")
+
+
+def test_maintenance_series_bounded_by_its_own_rule(clinic, monday, now, course):
+    booked = maintenance_series_book(
+        course_id=course.pk,
+        first_starts_at=at(monday + days(28), 9),
+        chair_id=clinic.chairs[0].pk,
+        clinician_id=clinic.clinicians[0].pk,
+        rule="FREQ=WEEKLY;INTERVAL=3;COUNT=3",
+        now=now,
+    )
+
+    assert [s.starts_at for s in booked] == [at(monday + days(28 + 21 * n), 9) for n in range(3)]
 
 
 @pytest.fixture
