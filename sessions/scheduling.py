@@ -584,7 +584,8 @@ def slot_problems(
     problems: list[Problem] = []
     if state.not_before is not None and start < state.not_before:
         problems.append(Problem(Rule.IN_THE_PAST, day, RULE_MESSAGES[Rule.IN_THE_PAST]))
-    if day in state.closures:
+    if day in state.closures or not state.clinic_hours.get(day.weekday()):
+        # A closure day, or a weekday the clinic never opens: closed, as the planner says too.
         problems.append(Problem(Rule.CLINIC_CLOSED, day, RULE_MESSAGES[Rule.CLINIC_CLOSED]))
     elif not within_weekly_hours(state.clinic_hours, start, end, zone):
         problems.append(Problem(Rule.CLINIC_HOURS, day, RULE_MESSAGES[Rule.CLINIC_HOURS]))

@@ -427,12 +427,14 @@ def test_slot_problems_refuses_an_unknown_chair_and_a_clinician_with_no_hours():
     assert rules_of(problems) == [Rule.CHAIR_UNAVAILABLE, Rule.CLINICIAN_UNAVAILABLE]
 
 
-def test_slot_problems_on_a_weekend_is_clinic_hours():
+def test_slot_problems_on_a_day_the_clinic_never_opens_is_clinic_closed():
+    # As the planner counts such a day (find_slot): closed, not "outside the opening hours".
     saturday = MONDAY + days(5)
     problems = slot_problems(
         state(), start=at(saturday, 9), end=at(saturday, 10, 40), chair_id=1, clinician_id=10, patient_id=None
     )
-    assert Rule.CLINIC_HOURS in rules_of(problems)
+    assert Rule.CLINIC_CLOSED in rules_of(problems)
+    assert Rule.CLINIC_HOURS not in rules_of(problems)
 
 
 # ---------------------------------------------------------------------------------------------
