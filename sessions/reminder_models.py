@@ -56,15 +56,20 @@ class ReminderRule(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["protocol", "kind", "minutes_before"], name="reminder_rule_unique"),
             # A reminder is one live row per kind, channel and subject: two active rules of one
-            # kind would ask for two such rows, and every booking on the protocol would fail.
-            models.UniqueConstraint(
-                fields=["protocol", "kind"],
-                condition=Q(is_active=True),
-                name="reminder_rule_one_active_per_kind",
-                violation_error_code="reminder_rule_one_active_per_kind",
-                violation_error_message=(
-                    "This protocol already has an active rule of this kind: change that rule, or turn it off first."
-                ),
+            # kind on one channel would ask for two such rows, and every booking on the protocol
+            # would fail. One kind on two channels at different times (SMS 48 h, email 24 h) is fine.
+            *(
+                models.UniqueConstraint(
+                    fields=["protocol", "kind"],
+                    condition=Q(is_active=True, **{flag: True}),
+                    name=f"reminder_rule_one_active_{channel}",
+                    violation_error_code="reminder_rule_one_active_per_channel",
+                    violation_error_message=(
+                        f"This protocol already has an active {label} rule of this kind: change that rule, "
+                        "or turn it off first."
+                    ),
+                )
+                for channel, flag, label in (("sms", "send_sms", "SMS"), ("email", "send_email", "email"))
             ),
         ]
 

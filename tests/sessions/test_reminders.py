@@ -128,35 +128,43 @@ def test_protocol_rules_replace_the_default_plan(clinic, patient, monday, now):
     assert Reminder.objects.filter(patient=patient).count() == course.sessions.count()  # 48 h: all ahead
 
 
-def test_a_protocol_keeps_one_active_rule_per_kind_in_the_database(clinic, patient, monday, now):
+def test_a_protocol_keeps_one_active_rule_per_kind_and_channel_in_the_database(clinic, patient, monday, now):
     kind = ReminderKind.SESSION_PREPARE
+    # One kind on two channels at different times: SMS two days before, email one day before.
     ReminderRule.objects.create(protocol=clinic.protocol, kind=kind, minutes_before=48 * 60, send_email=False)
-    ReminderRule.objects.create(protocol=clinic.protocol, kind=kind, minutes_before=24 * 60, is_active=False)
+    ReminderRule.objects.create(protocol=clinic.protocol, kind=kind, minutes_before=24 * 60, send_sms=False)
+    ReminderRule.objects.create(protocol=clinic.protocol, kind=kind, minutes_before=12 * 60, is_active=False)
 
-    with pytest.raises(IntegrityError), transaction.atomic():
-        ReminderRule.objects.create(protocol=clinic.protocol, kind=kind, minutes_before=12 * 60)
+    for second in ({"send_email": False}, {"send_sms": False}):
+        with pytest.raises(IntegrityError), transaction.atomic():
+            ReminderRule.objects.create(protocol=clinic.protocol, kind=kind, minutes_before=6 * 60, **second)
 
-    # The rules that stand still book: one active rule of the kind, the inactive one ignored.
+    # The rules that stand book: each channel at its own time, the inactive rule ignored.
     course = book(clinic, patient, monday, now)
-    assert set(Reminder.objects.filter(patient=patient).values_list("kind", flat=True)) == {kind}
-    assert Reminder.objects.filter(patient=patient).count() == course.sessions.count()
+    rows = Reminder.objects.filter(patient=patient)
+    assert {(r.channel, r.anchor_at - r.planned_at) for r in rows} == {
+        (Channel.SMS, dt.timedelta(hours=48)),
+        (Channel.EMAIL, dt.timedelta(hours=24)),
+    }
+    assert rows.count() == 2 * course.sessions.count()
 
 
-def test_the_admin_refuses_a_second_active_rule_of_a_kind_with_a_message(clinic, superuser):
+def test_the_admin_refuses_a_second_active_rule_of_a_kind_on_a_channel_with_a_message(clinic, superuser):
     kind = ReminderKind.SESSION_SOON
-    ReminderRule.objects.create(protocol=clinic.protocol, kind=kind, minutes_before=120)
+    ReminderRule.objects.create(protocol=clinic.protocol, kind=kind, minutes_before=120, send_email=False)
     form = {"protocol": clinic.protocol.pk, "kind": kind, "minutes_before": 60, "send_sms": "on", "is_active": "on"}
+    add = reverse("admin:treatment_sessions_reminderrule_add")
 
-    response = superuser.post(reverse("admin:treatment_sessions_reminderrule_add"), form)
+    response = superuser.post(add, form)
 
     assert response.status_code == 200  # the form again, with the error
-    assert "already has an active rule of this kind" in response.content.decode()
+    assert "already has an active SMS rule of this kind" in response.content.decode()
     assert ReminderRule.objects.filter(protocol=clinic.protocol, kind=kind).count() == 1
-    # Turned off, the same rule is accepted (a clinic keeps an alternative ready).
+    # By email instead, or turned off, the same rule is accepted.
+    assert superuser.post(add, {**form, "send_sms": "", "send_email": "on"}).status_code == 302
     form.pop("is_active")
-    response = superuser.post(reverse("admin:treatment_sessions_reminderrule_add"), form)
-    assert response.status_code == 302
-    assert ReminderRule.objects.filter(protocol=clinic.protocol, kind=kind, is_active=False).count() == 1
+    assert superuser.post(add, {**form, "minutes_before": 30}).status_code == 302
+    assert ReminderRule.objects.filter(protocol=clinic.protocol, kind=kind).count() == 3
 
 
 def test_session_reschedule_moves_its_reminders(clinic, patient, monday, now):
