@@ -26,6 +26,7 @@ access_log_format = (
 errorlog = "-"
 preload_app = True
 # gunicorn's control socket (for gunicornc) defaults to one path per user, which every gunicorn
-# that user runs on the host would share and take from each other: off unless given a path.
+# that user runs on the host would share and take from each other: off unless given a path
+# (by this variable: a --control-socket flag alone does not turn it back on).
 control_socket = os.environ.get("GUNICORN_CONTROL_SOCKET", "")
 control_socket_disable = not control_socket

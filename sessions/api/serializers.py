@@ -116,7 +116,7 @@ class TimeOffSerializer(StaffTimeSerializer):
         fields = ["id", "staff", "starts_at", "ends_at", "reason", "accept_conflicts", "bookings_to_move"]
 
 
-class AcceptConflictsQuerySerializer(StrictSerializer):
+class AcceptConflictsQuerySerializer(serializers.Serializer):
     accept_conflicts = serializers.BooleanField(required=False, default=False)
 
 

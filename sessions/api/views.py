@@ -121,6 +121,9 @@ class StaffMemberViewSet(viewsets.ReadOnlyModelViewSet):
     filterset_class = filters.StaffFilter
 
     def get_queryset(self) -> Any:
+        if self.action == "bookings_to_move":
+            # Deactivating someone leaves every booking of theirs to move: look them up too.
+            return StaffMember.objects.all()
         return staff_visible()
 
     @extend_schema(

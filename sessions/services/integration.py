@@ -118,8 +118,8 @@ def window_appointment_book(
         raise InvalidInput("An appointment ends after it starts.", field="ends_at", rule="ends_after_start")
     with booking_transaction():
         window = _window_locked(window_id)
+        lock_staff_for_booking([therapist_id])  # then read them: active, their hours, their time off
         therapist = _therapist(therapist_id)
-        lock_staff_for_booking([therapist.pk])
         _appointment_problems(window=window, therapist=therapist, starts_at=starts_at, ends_at=ends_at, now=now)
         appointment = IntegrationAppointment.objects.create(
             window=window,
@@ -162,8 +162,9 @@ def integration_appointment_move(
         require_aware(ends_at, "ends_at")
         if ends_at <= starts_at:
             raise InvalidInput("An appointment ends after it starts.", field="ends_at", rule="ends_after_start")
-        therapist = _therapist(therapist_id) if therapist_id else appointment.therapist
-        lock_staff_for_booking([therapist.pk])
+        therapist_id = therapist_id or appointment.therapist_id
+        lock_staff_for_booking([therapist_id])
+        therapist = _therapist(therapist_id)
         _appointment_problems(
             window=appointment.window,
             therapist=therapist,

@@ -21,7 +21,7 @@ from typing import Any, TypeVar
 
 from django.db import transaction
 
-from ketaminecare.errors import InvalidInput, NotFound, RuleViolation
+from ketaminecare.errors import BookingConflict, InvalidInput, NotFound, RuleViolation
 from ketaminecare.roles import Role
 from sessions.models import IntegrationAppointment, StaffMember, TimeOff, TreatmentSession, WorkingHours
 from sessions.scheduling import BusyIndex, WeeklyHours, within_weekly_hours
@@ -38,7 +38,12 @@ MSG_NO_STAFF = "No such clinician or therapist."  # working hours are theirs onl
 SESSION_STATUSES = (TreatmentSession.Status.SCHEDULED, TreatmentSession.Status.CHECKED_IN)
 APPOINTMENT_STATUSES = (IntegrationAppointment.Status.BOOKED,)
 
+ROLE_FOR = {"session": Role.CLINICIAN, "appointment": Role.THERAPIST}
+LOCK_ATTEMPTS = 3
+MSG_MOVING = "The record kept changing hands while this change waited; nothing was changed. Try again."
+
 T = TypeVar("T")
+M = TypeVar("M", TimeOff, WorkingHours)
 
 
 @dataclass(frozen=True)
@@ -70,32 +75,32 @@ class StaffTimeChange:
 
 
 def bookings_outside_availability(staff: StaffMember, *, now: dt.datetime) -> list[BookingToMove]:
-    """The person's bookings still ahead that their working hours and time off no longer allow.
+    """The person's bookings still ahead that they can no longer give.
 
-    An inactive member of staff works no hours. Four queries whatever the number of bookings.
+    Sessions they are the clinician of and appointments they are the therapist of, whatever
+    their role now: a booking is outside when the person is inactive, no longer has the role it
+    needs, or is not working or is off for the whole of it. Five queries at most, whatever the
+    number of bookings.
     """
-    if staff.role == Role.CLINICIAN:
-        rows = list(
-            TreatmentSession.objects.filter(clinician=staff, status__in=SESSION_STATUSES, ends_at__gt=now)
-            .order_by("starts_at")
-            .values_list("id", "starts_at", "ends_at")
-        )
-        kind = "session"
-    elif staff.role == Role.THERAPIST:
-        rows = list(
-            IntegrationAppointment.objects.filter(therapist=staff, status__in=APPOINTMENT_STATUSES, ends_at__gt=now)
-            .order_by("starts_at")
-            .values_list("id", "starts_at", "ends_at")
-        )
-        kind = "appointment"
-    else:
-        return []
+    rows = [
+        ("session", pk, starts, ends)
+        for pk, starts, ends in TreatmentSession.objects.filter(
+            clinician=staff, status__in=SESSION_STATUSES, ends_at__gt=now
+        ).values_list("id", "starts_at", "ends_at")
+    ]
+    rows += [
+        ("appointment", pk, starts, ends)
+        for pk, starts, ends in IntegrationAppointment.objects.filter(
+            therapist=staff, status__in=APPOINTMENT_STATUSES, ends_at__gt=now
+        ).values_list("id", "starts_at", "ends_at")
+    ]
     if not rows:
         return []
+    rows.sort(key=lambda row: (row[2], row[0], row[1]))
     hours: WeeklyHours = {}
     for weekday, starts, ends in WorkingHours.objects.filter(staff=staff).values_list("weekday", "starts", "ends"):
         hours.setdefault(weekday, []).append((starts, ends))
-    last_end = max(end for _, _, end in rows)
+    last_end = max(row[3] for row in rows)
     off = BusyIndex(
         ("off", starts, ends)
         for starts, ends in TimeOff.objects.filter(staff=staff, starts_at__lt=last_end, ends_at__gt=now).values_list(
@@ -105,8 +110,9 @@ def bookings_outside_availability(staff: StaffMember, *, now: dt.datetime) -> li
     zone = clinic_zone()
     return [
         BookingToMove(kind, pk, staff.pk, starts, ends)
-        for pk, starts, ends in rows
+        for kind, pk, starts, ends in rows
         if not staff.is_active
+        or staff.role != ROLE_FOR[kind]
         or not within_weekly_hours(hours, starts, ends, zone)
         or not off.is_free("off", starts, ends)
     ]
@@ -126,28 +132,39 @@ def bookings_left_outside(
 
 
 def _staff_change(
-    staff_ids: Iterable[int],
+    who: Callable[[], set[int]],
     apply: Callable[[], T],
     *,
     accept_conflicts: bool,
     now: dt.datetime,
 ) -> tuple[T, list[BookingToMove]]:
-    """Apply a change of these people's time, refusing it (or reporting, if accepted) when it
+    """Apply a change of some people's time, refusing it (or reporting, if accepted) when it
     leaves bookings of theirs outside it. Only bookings the change moved outside count: one that
-    was already outside before is not this change's doing."""
-    with transaction.atomic():
-        people = list(StaffMember.objects.select_for_update().filter(pk__in=set(staff_ids)).order_by("pk"))
-        before = outside_before(people, now=now)
-        result = apply()
-        left = bookings_left_outside(people, before=before, now=now)
-        if left and not accept_conflicts:
-            raise RuleViolation(
-                MSG_HAS_BOOKINGS.format(count=len(left)),
-                rule=RULE,
-                field="staff",
-                details={"bookings": [b.as_dict() for b in left]},
-            )
-    return result, left
+    was already outside before is not this change's doing.
+
+    ``who`` names the people the change touches, as the database has them now (a row's owner
+    and, for a move, its new owner). It is asked again once they are locked: a concurrent
+    change may have given the row to someone else in between, and then the locks are taken
+    again for the people it names now. Once they are held, nobody else can move the row.
+    """
+    for _ in range(LOCK_ATTEMPTS):
+        wanted = who()
+        with transaction.atomic():
+            people = list(StaffMember.objects.select_for_update().filter(pk__in=wanted).order_by("pk"))
+            if who() != wanted:
+                continue
+            before = outside_before(people, now=now)
+            result = apply()
+            left = bookings_left_outside(people, before=before, now=now)
+            if left and not accept_conflicts:
+                raise RuleViolation(
+                    MSG_HAS_BOOKINGS.format(count=len(left)),
+                    rule=RULE,
+                    field="staff",
+                    details={"bookings": [b.as_dict() for b in left]},
+                )
+            return result, left
+    raise BookingConflict(MSG_MOVING, rule="conflict", field="staff")
 
 
 def _staff(staff_id: int, *, schedulable: bool) -> StaffMember:
@@ -190,8 +207,23 @@ def time_off_record(
     def apply() -> TimeOff:
         return TimeOff.objects.create(staff=staff, starts_at=starts_at, ends_at=ends_at, reason=reason)
 
-    made, left = _staff_change([staff.pk], apply, accept_conflicts=accept_conflicts, now=now_or(now))
+    made, left = _staff_change(lambda: {staff.pk}, apply, accept_conflicts=accept_conflicts, now=now_or(now))
     return StaffTimeChange(made, left)
+
+
+def _owner(model: type[TimeOff] | type[WorkingHours], pk: int) -> int:
+    """Whose row this is, as the database has it now; NotFound when it is gone."""
+    staff_id = model.objects.filter(pk=pk).values_list("staff_id", flat=True).first()
+    if staff_id is None:
+        raise NotFound(f"No such {model._meta.verbose_name}.", field="id", rule="exists")
+    return staff_id
+
+
+def _locked_row(model: type[M], pk: int) -> M:
+    row = model.objects.select_for_update().filter(pk=pk).first()
+    if row is None:
+        raise NotFound(f"No such {model._meta.verbose_name}.", field="id", rule="exists")
+    return row
 
 
 def time_off_change(
@@ -202,24 +234,23 @@ def time_off_change(
     now: dt.datetime | None = None,
 ) -> StaffTimeChange:
     """Change a period of time off (``changes``: staff_id, starts_at, ends_at, reason)."""
-    current = TimeOff.objects.filter(pk=time_off_id).first()
-    if current is None:
-        raise NotFound("No such time off.", field="id", rule="exists")
-    staff_id = changes.get("staff_id", current.staff_id)
-    if staff_id != current.staff_id:
-        _staff(staff_id, schedulable=False)
-    _check_time_off(changes.get("starts_at", current.starts_at), changes.get("ends_at", current.ends_at))
+    if "staff_id" in changes:
+        _staff(changes["staff_id"], schedulable=False)
+
+    def who() -> set[int]:
+        owner = _owner(TimeOff, time_off_id)
+        return {owner, changes.get("staff_id", owner)}
 
     def apply() -> TimeOff:
-        row = TimeOff.objects.select_for_update().get(pk=time_off_id)
+        row = _locked_row(TimeOff, time_off_id)
         for name in ("staff_id", "starts_at", "ends_at", "reason"):
             if name in changes:
                 setattr(row, name, changes[name])
+        _check_time_off(row.starts_at, row.ends_at)
         row.save()
         return row
 
-    people = {current.staff_id, staff_id}
-    made, left = _staff_change(people, apply, accept_conflicts=accept_conflicts, now=now_or(now))
+    made, left = _staff_change(who, apply, accept_conflicts=accept_conflicts, now=now_or(now))
     return StaffTimeChange(made, left)
 
 
@@ -255,7 +286,7 @@ def working_hours_add(
         _check_hours(staff.pk, weekday, starts, ends, exclude_id=None)
         return WorkingHours.objects.create(staff=staff, weekday=weekday, starts=starts, ends=ends)
 
-    made, left = _staff_change([staff.pk], apply, accept_conflicts=False, now=now_or(now))
+    made, left = _staff_change(lambda: {staff.pk}, apply, accept_conflicts=False, now=now_or(now))
     return StaffTimeChange(made, left)
 
 
@@ -267,15 +298,15 @@ def working_hours_change(
     now: dt.datetime | None = None,
 ) -> StaffTimeChange:
     """Change a weekly block (``changes``: staff_id, weekday, starts, ends)."""
-    current = WorkingHours.objects.filter(pk=block_id).first()
-    if current is None:
-        raise NotFound("No such block of working hours.", field="id", rule="exists")
-    staff_id = changes.get("staff_id", current.staff_id)
-    if staff_id != current.staff_id:
-        _staff(staff_id, schedulable=True)
+    if "staff_id" in changes:
+        _staff(changes["staff_id"], schedulable=True)
+
+    def who() -> set[int]:
+        owner = _owner(WorkingHours, block_id)
+        return {owner, changes.get("staff_id", owner)}
 
     def apply() -> WorkingHours:
-        row = WorkingHours.objects.select_for_update().get(pk=block_id)
+        row = _locked_row(WorkingHours, block_id)
         for name in ("staff_id", "weekday", "starts", "ends"):
             if name in changes:
                 setattr(row, name, changes[name])
@@ -283,8 +314,7 @@ def working_hours_change(
         row.save()
         return row
 
-    people = {current.staff_id, staff_id}
-    made, left = _staff_change(people, apply, accept_conflicts=accept_conflicts, now=now_or(now))
+    made, left = _staff_change(who, apply, accept_conflicts=accept_conflicts, now=now_or(now))
     return StaffTimeChange(made, left)
 
 
@@ -292,12 +322,11 @@ def working_hours_remove(
     *, block_id: int, accept_conflicts: bool = False, now: dt.datetime | None = None
 ) -> StaffTimeChange:
     """Remove a weekly block; refused while bookings of the person fall in it (unless accepted)."""
-    current = WorkingHours.objects.filter(pk=block_id).first()
-    if current is None:
-        raise NotFound("No such block of working hours.", field="id", rule="exists")
 
     def apply() -> None:
-        WorkingHours.objects.filter(pk=block_id).delete()
+        _locked_row(WorkingHours, block_id).delete()
 
-    _, left = _staff_change([current.staff_id], apply, accept_conflicts=accept_conflicts, now=now_or(now))
+    _, left = _staff_change(
+        lambda: {_owner(WorkingHours, block_id)}, apply, accept_conflicts=accept_conflicts, now=now_or(now)
+    )
     return StaffTimeChange(None, left)

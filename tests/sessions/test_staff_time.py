@@ -7,6 +7,7 @@ was not off; a later change to that time must not leave them behind unnoticed.
 from __future__ import annotations
 
 import datetime as dt
+from functools import partial
 from typing import Any
 
 import pytest
@@ -17,7 +18,7 @@ from courses.models import Course
 from ketaminecare.errors import BookingConflict, InvalidInput, RuleViolation
 from sessions.models import IntegrationAppointment, TimeOff, TreatmentSession, WorkingHours
 from sessions.scheduling import Rule
-from sessions.services.booking import SessionRequest, course_book
+from sessions.services.booking import SessionRequest, course_book, session_reschedule
 from sessions.services.integration import window_appointment_book
 from sessions.services.staff_time import (
     RULE,
@@ -290,98 +291,217 @@ def test_the_api_removes_a_day_of_hours_only_when_told_to(clinic, patient, monda
     assert client.delete(f"/api/v1/working-hours/{block(clinic.clinicians[0], 3).pk}/").status_code == 204
 
 
-def test_the_admin_saves_time_off_and_lists_the_sessions_to_move(clinic, patient, monday, now, superuser):
-    course = book(clinic, patient, monday, now)
-    clinician = clinic.clinicians[0]
-    url = reverse("admin:treatment_sessions_staffmember_change", args=[clinician.pk])
-    page = superuser.get(url)
-    form = page.context["adminform"].form
+def staff_admin_form(superuser: Any, member: Any) -> tuple[str, dict[str, Any]]:
+    """The admin's change page of a member of staff, as its form would post it unchanged."""
+    url = reverse("admin:treatment_sessions_staffmember_change", args=[member.pk])
+    form = superuser.get(url).context["adminform"].form
     data = {name: value for name, value in form.initial.items() if value is not None}
-    data["user"] = clinician.user_id
+    data["user"] = member.user_id
     data["is_active"] = "on"
-    hours = list(WorkingHours.objects.filter(staff=clinician).order_by("id"))
+    hours = list(WorkingHours.objects.filter(staff=member).order_by("id"))
     data |= {
         "working_hours-TOTAL_FORMS": len(hours),
         "working_hours-INITIAL_FORMS": len(hours),
-        "time_off-TOTAL_FORMS": 1,
+        "time_off-TOTAL_FORMS": 0,
         "time_off-INITIAL_FORMS": 0,
+    }
+    for index, row in enumerate(hours):
+        data |= {
+            f"working_hours-{index}-id": row.pk,
+            f"working_hours-{index}-staff": member.pk,
+            f"working_hours-{index}-weekday": row.weekday,
+            f"working_hours-{index}-starts": row.starts.isoformat(),
+            f"working_hours-{index}-ends": row.ends.isoformat(),
+        }
+    return url, data
+
+
+def warnings_of(response: Any) -> list[str]:
+    return [str(m) for m in response.context["messages"]]
+
+
+def test_the_admin_saves_time_off_and_lists_the_sessions_to_move(clinic, patient, monday, now, superuser):
+    course = book(clinic, patient, monday, now)
+    clinician = clinic.clinicians[0]
+    url, data = staff_admin_form(superuser, clinician)
+    data |= {
+        "time_off-TOTAL_FORMS": 1,
         "time_off-0-starts_at_0": monday.isoformat(),
         "time_off-0-starts_at_1": "07:00",
         "time_off-0-ends_at_0": monday.isoformat(),
         "time_off-0-ends_at_1": "12:00",
         "time_off-0-reason": "Sick",
     }
-    for index, row in enumerate(hours):
-        data |= {
-            f"working_hours-{index}-id": row.pk,
-            f"working_hours-{index}-staff": clinician.pk,
-            f"working_hours-{index}-weekday": row.weekday,
-            f"working_hours-{index}-starts": row.starts.isoformat(),
-            f"working_hours-{index}-ends": row.ends.isoformat(),
-        }
 
     response = superuser.post(url, data, follow=True)
 
     assert response.status_code == 200
     assert TimeOff.objects.filter(staff=clinician).count() == 1
-    shown = [str(m) for m in response.context["messages"]]
-    session = session_on(course, monday)
-    link = reverse("admin:treatment_sessions_treatmentsession_change", args=[session.pk])
-    assert any("1 booking(s)" in m and link in m for m in shown), shown
+    link = reverse("admin:treatment_sessions_treatmentsession_change", args=[session_on(course, monday).pk])
+    assert any("1 booking(s)" in m and link in m for m in warnings_of(response)), warnings_of(response)
+
+
+def test_an_unchanged_save_in_the_admin_warns_of_nothing(clinic, patient, monday, now, superuser):
+    book(clinic, patient, monday, now)
+    url, data = staff_admin_form(superuser, clinic.clinicians[0])
+
+    response = superuser.post(url, data, follow=True)
+
+    assert response.status_code == 200
+    assert not any("booking(s)" in m for m in warnings_of(response))
+
+
+def test_deactivating_or_changing_the_role_of_a_clinician_in_the_admin_lists_every_session_ahead(
+    clinic, patient, monday, now, superuser, client
+):
+    # Through the admin: the real clock, so the test's sessions (years ahead) are all ahead.
+    course = book(clinic, patient, monday, now)
+    clinician = clinic.clinicians[0]
+    url, data = staff_admin_form(superuser, clinician)
+
+    response = superuser.post(url, {**data, "is_active": ""}, follow=True)
+
+    assert any("6 booking(s)" in m for m in warnings_of(response)), warnings_of(response)
+    clinician.refresh_from_db()
+    assert not clinician.is_active
+    # The list can be had again for an inactive person, who is no longer in the staff list.
+    client.force_login(clinic.front_desk.user)
+    listed_again = client.get(f"/api/v1/staff/{clinician.pk}/bookings-to-move/")
+    assert listed_again.status_code == 200
+    assert sorted(b["id"] for b in listed_again.json()) == sorted(course.sessions.values_list("pk", flat=True))
+
+    # Active again but a therapist now: their sessions still need a clinician.
+    clinician.is_active = True
+    clinician.role = "therapist"
+    clinician.clinician_kind = ""
+    clinician.save()
+    assert len(bookings_outside_availability(clinician, now=now)) == 6
 
 
 # ---------------------------------------------------------------------------------------------
 # A booking and a change of the same person's time, at once (PostgreSQL)
 
-OVERLAPPING_TIME_OFF = """
-    SELECT count(*)
-    FROM treatment_sessions_treatmentsession s
-    JOIN treatment_sessions_timeoff t
-      ON t.staff_id = s.clinician_id
-     AND tstzrange(t.starts_at, t.ends_at) && tstzrange(s.starts_at, s.ends_at)
-    WHERE s.status IN ('scheduled', 'checked_in')
+BOOKED_IN_TIME_OFF = """
+    SELECT
+      (SELECT count(*) FROM treatment_sessions_treatmentsession b
+         JOIN treatment_sessions_timeoff t ON t.staff_id = b.clinician_id
+          AND tstzrange(t.starts_at, t.ends_at) && tstzrange(b.starts_at, b.ends_at)
+        WHERE b.status IN ('scheduled', 'checked_in'))
+    + (SELECT count(*) FROM treatment_sessions_integrationappointment b
+         JOIN treatment_sessions_timeoff t ON t.staff_id = b.therapist_id
+          AND tstzrange(t.starts_at, t.ends_at) && tstzrange(b.starts_at, b.ends_at)
+        WHERE b.status = 'booked')
 """
+RACE_DAYS = 8
 
 
-@pytest.mark.postgres
-@pytest.mark.django_db(transaction=True)
-def test_a_booking_and_time_off_racing_for_one_clinician_never_both_win(monday, now):
-    clinic = factories.clinic()
-    clinician = clinic.clinicians[0]
-    one_session = factories.ProtocolFactory(
+def one_session_protocol() -> Any:
+    return factories.ProtocolFactory(
         weekly_cadence=[1],
         induction_sessions_min=1,
         induction_sessions_max=1,
         induction_span_min_days=0,
         induction_span_max_days=0,
     )
-    days = [monday + dt.timedelta(days=7 * week + weekday) for week in range(2) for weekday in range(5)]
-    patients = [factories.screened_patient(clinician=clinician) for _ in days]
 
-    def booking(day: dt.date, patient: Any, chair: Any) -> Any:
-        return lambda: course_book(
-            patient=patient,
-            protocol=one_session,
-            sessions=[SessionRequest(at(day, 10), chair.pk, clinician.pk)],
-            now=now,
+
+def weekdays(monday: dt.date, count: int, *, last_weekday: int = 4) -> list[dt.date]:
+    """The first ``count`` days from ``monday`` whose weekday is at most ``last_weekday``."""
+    found: list[dt.date] = []
+    day = monday
+    while len(found) < count:
+        if day.weekday() <= last_weekday:
+            found.append(day)
+        day += dt.timedelta(days=1)
+    return found
+
+
+def booked_alone(clinic: factories.Clinic, protocol: Any, day: dt.date, now: dt.datetime) -> Course:
+    patient = factories.screened_patient(clinician=clinic.clinicians[0])
+    request = SessionRequest(at(day, 8), clinic.chairs[0].pk, clinic.clinicians[0].pk)
+    return course_book(patient=patient, protocol=protocol, sessions=[request], now=now)
+
+
+def contest_course_book(clinic: factories.Clinic, monday: dt.date, now: dt.datetime) -> list[tuple[Any, Any]]:
+    """Booking a session on a day, against that day off for its clinician."""
+    protocol, clinician = one_session_protocol(), clinic.clinicians[0]
+    pairs = []
+    for day in weekdays(monday, RACE_DAYS):
+        patient = factories.screened_patient(clinician=clinician)
+        request = SessionRequest(at(day, 10), clinic.chairs[0].pk, clinician.pk)
+        pairs.append(
+            (
+                partial(course_book, patient=patient, protocol=protocol, sessions=[request], now=now),
+                partial(time_off_record, staff_id=clinician.pk, starts_at=at(day, 7), ends_at=at(day, 18), now=now),
+            )
         )
+    return pairs
 
-    def day_off(day: dt.date) -> Any:
-        return lambda: time_off_record(staff_id=clinician.pk, starts_at=at(day, 7), ends_at=at(day, 18), now=now)
 
-    calls = []
-    for index, (day, patient) in enumerate(zip(days, patients, strict=True)):
-        calls += [booking(day, patient, clinic.chairs[index % 2]), day_off(day)]
-    results, errors = race(calls)
+def contest_session_reschedule(clinic: factories.Clinic, monday: dt.date, now: dt.datetime) -> list[tuple[Any, Any]]:
+    """Moving a session (booked three weeks later) onto a day, against that day off."""
+    protocol, clinician = one_session_protocol(), clinic.clinicians[0]
+    pairs = []
+    for day in weekdays(monday, RACE_DAYS):
+        session = booked_alone(clinic, protocol, day + dt.timedelta(days=21), now).sessions.get()
+        pairs.append(
+            (
+                partial(session_reschedule, session_id=session.pk, starts_at=at(day, 10), now=now),
+                partial(time_off_record, staff_id=clinician.pk, starts_at=at(day, 7), ends_at=at(day, 18), now=now),
+            )
+        )
+    return pairs
 
-    # Each day, one of the two won: the booking (the time off then refused, naming it) or the
-    # time off (the booking then refused: the clinician is off).
-    assert len(results) == len(days), errors
+
+def contest_appointment_book(clinic: factories.Clinic, monday: dt.date, now: dt.datetime) -> list[tuple[Any, Any]]:
+    """Booking a therapist in a session's window (the next day), against that day off for them."""
+    protocol, therapist = one_session_protocol(), clinic.therapists[0]
+    pairs = []
+    for day in weekdays(monday, RACE_DAYS, last_weekday=3):  # the window's day is a working day
+        window = booked_alone(clinic, protocol, day, now).sessions.get().integration_window
+        after = day + dt.timedelta(days=1)
+        pairs.append(
+            (
+                partial(
+                    window_appointment_book,
+                    window_id=window.pk,
+                    therapist_id=therapist.pk,
+                    starts_at=at(after, 10),
+                    now=now,
+                ),
+                partial(time_off_record, staff_id=therapist.pk, starts_at=at(after, 9), ends_at=at(after, 17), now=now),
+            )
+        )
+    return pairs
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize(
+    ("contest", "booking_refused_by"),
+    [
+        (contest_course_book, Rule.CLINICIAN_UNAVAILABLE),
+        (contest_session_reschedule, Rule.CLINICIAN_UNAVAILABLE),
+        (contest_appointment_book, "therapist_hours"),
+    ],
+    ids=["course_book", "session_reschedule", "appointment_book"],
+)
+def test_a_booking_and_time_off_racing_for_one_person_never_both_win(monday, now, contest, booking_refused_by):
+    clinic = factories.clinic()
+    pairs = contest(clinic, monday, now)
+    time_off_before = TimeOff.objects.count()
+
+    results, errors = race([call for pair in pairs for call in pair])
+
+    # For each day one of the two won: the booking (the time off then refused, naming it) or the
+    # time off (the booking then refused: the person is off).
+    assert len(results) == len(pairs), errors
     for error in errors:
         assert isinstance(error, RuleViolation | BookingConflict), repr(error)
-        assert error.rule in {RULE, Rule.CLINICIAN_UNAVAILABLE}, error.rule
-    booked = TreatmentSession.objects.filter(course__protocol=one_session).count()
-    assert booked + TimeOff.objects.filter(staff=clinician).count() == len(days)
+        assert error.rule in {RULE, booking_refused_by}, error.rule
+    recorded = TimeOff.objects.count() - time_off_before
+    assert recorded == sum(1 for e in errors if e.rule == booking_refused_by)  # each day off won against a booking
+    assert len(pairs) - recorded == sum(1 for e in errors if e.rule == RULE)  # each booking won against a day off
     with connection.cursor() as cursor:
-        cursor.execute(OVERLAPPING_TIME_OFF)
+        cursor.execute(BOOKED_IN_TIME_OFF)
         assert cursor.fetchone()[0] == 0
