@@ -15,6 +15,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
+from django.forms.models import BaseInlineFormSet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
@@ -314,8 +315,34 @@ class ClosureDayAdmin(admin.ModelAdmin):
     date_hierarchy = "date"
 
 
+class WorkingHoursFormSet(BaseInlineFormSet):
+    """The person's weekly blocks as one form: no two of one weekday may overlap (as the API's
+    staff-time service refuses, rule working_hours_overlap)."""
+
+    def clean(self) -> None:
+        super().clean()
+        kept = [
+            form
+            for form in self.forms
+            if form.cleaned_data
+            and not form.cleaned_data.get("DELETE")
+            and all(form.cleaned_data.get(name) is not None for name in ("weekday", "starts", "ends"))
+        ]
+        for index, form in enumerate(kept):
+            mine = form.cleaned_data
+            for other in kept[:index]:
+                theirs = other.cleaned_data
+                if (
+                    mine["weekday"] == theirs["weekday"]
+                    and mine["starts"] < theirs["ends"]
+                    and theirs["starts"] < mine["ends"]
+                ):
+                    form.add_error("starts", "The block overlaps another of the same day.")
+
+
 class WorkingHoursInline(admin.TabularInline):
     model = WorkingHours
+    formset = WorkingHoursFormSet
     extra = 0
 
 

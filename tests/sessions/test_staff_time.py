@@ -341,6 +341,25 @@ def test_the_admin_saves_time_off_and_lists_the_sessions_to_move(clinic, patient
     assert any("1 booking(s)" in m and link in m for m in warnings_of(response)), warnings_of(response)
 
 
+def test_the_admin_refuses_overlapping_blocks_of_one_day(clinic, superuser):
+    clinician = clinic.clinicians[0]
+    url, data = staff_admin_form(superuser, clinician)
+    count = data["working_hours-TOTAL_FORMS"]
+    data |= {  # Monday 08:00-18:00 is there already
+        "working_hours-TOTAL_FORMS": count + 1,
+        f"working_hours-{count}-staff": clinician.pk,
+        f"working_hours-{count}-weekday": 0,
+        f"working_hours-{count}-starts": "17:00",
+        f"working_hours-{count}-ends": "20:00",
+    }
+
+    response = superuser.post(url, data)
+
+    assert response.status_code == 200  # the page again, with the error
+    assert "The block overlaps another of the same day." in response.content.decode()
+    assert WorkingHours.objects.filter(staff=clinician, weekday=0).count() == 1
+
+
 def test_an_unchanged_save_in_the_admin_warns_of_nothing(clinic, patient, monday, now, superuser):
     book(clinic, patient, monday, now)
     url, data = staff_admin_form(superuser, clinic.clinicians[0])
