@@ -43,12 +43,16 @@ class AuditedViewMixin:
     """
 
     _audit_objects: list[Any]
+    _audit_patients: set[int]
     audit_channel: str = AuditEvent.Channel.API
 
-    def audit_touch(self, *objects: Any) -> None:
+    def audit_touch(self, *objects: Any, patient_ids: Iterable[int] = ()) -> None:
+        """Record these objects (and their patients), and patients the answer showed besides."""
         if not hasattr(self, "_audit_objects"):
             self._audit_objects = []
+            self._audit_patients = set()
         self._audit_objects.extend(objects)
+        self._audit_patients.update(patient_ids)
 
     def get_object(self) -> Any:
         obj = super().get_object()  # type: ignore[misc]
@@ -81,12 +85,13 @@ class AuditedViewMixin:
                 channel=self.audit_channel,
                 action=action,
                 verb=str(verb),
-                patient_ids=(patient_id_of(o) for o in objects),
+                patient_ids=[*(patient_id_of(o) for o in objects), *self._audit_patients],
                 object_type=_object_type(objects),
                 object_id=getattr(single, "pk", "") if single is not None else "",
                 status_code=response.status_code,
             )
             self._audit_objects = []
+            self._audit_patients = set()
         return response
 
 

@@ -175,11 +175,12 @@ def _vevent(
     lines.append("END:VEVENT")
 
 
-def feed_ical(owner: FeedOwner, *, now: dt.datetime) -> str:
+def feed_ical(owner: FeedOwner, *, now: dt.datetime, patients: set[int] | None = None) -> str:
     """The whole feed of one owner as RFC 5545 text (CRLF line ends, folded, escaped).
 
     Three queries for a staff member (their sessions, their appointments, closures), two for a
-    patient. DTSTAMP is the moment the feed is written.
+    patient. DTSTAMP is the moment the feed is written. ``patients``, when given, receives the
+    ids of the patients whose sessions and appointments the feed shows (for the audit trail).
     """
     horizon_start, horizon_end = feed_horizon(now)
     domain = settings.CALENDAR_UID_DOMAIN
@@ -213,11 +214,21 @@ def feed_ical(owner: FeedOwner, *, now: dt.datetime) -> str:
 
     chair_locations: dict[str, str] = {}
     cancelled_session = TreatmentSession.Status.CANCELLED
-    for pk, status, starts_at, ends_at, revision, chair, first, last in sessions.order_by(
+    shown = patients if patients is not None else set()
+    for pk, status, starts_at, ends_at, revision, chair, patient_id, first, last in sessions.order_by(
         "starts_at", "id"
     ).values_list(
-        "id", "status", "starts_at", "ends_at", "revision", "chair__name", "patient__first_name", "patient__last_name"
+        "id",
+        "status",
+        "starts_at",
+        "ends_at",
+        "revision",
+        "chair__name",
+        "patient_id",
+        "patient__first_name",
+        "patient__last_name",
     ):
+        shown.add(patient_id)
         if staff_feed:
             summary = f"{SUMMARY_SESSION} · {first[:1].upper()}.{last[:1].upper()}."
             location = chair_locations.get(chair)
@@ -241,9 +252,12 @@ def feed_ical(owner: FeedOwner, *, now: dt.datetime) -> str:
         )
 
     cancelled_appointment = IntegrationAppointment.Status.CANCELLED
-    for pk, status, starts_at, ends_at, revision, first, last in appointments.order_by("starts_at", "id").values_list(
-        "id", "status", "starts_at", "ends_at", "revision", "patient__first_name", "patient__last_name"
+    for pk, status, starts_at, ends_at, revision, patient_id, first, last in appointments.order_by(
+        "starts_at", "id"
+    ).values_list(
+        "id", "status", "starts_at", "ends_at", "revision", "patient_id", "patient__first_name", "patient__last_name"
     ):
+        shown.add(patient_id)
         summary = SUMMARY_APPOINTMENT
         if staff_feed:
             summary = f"{SUMMARY_APPOINTMENT} · {first[:1].upper()}.{last[:1].upper()}."

@@ -328,9 +328,13 @@ class FeedICalView(AuditedViewMixin, APIView):
         feed = feed_for_token(token)
         if feed is None:
             raise NotFound("No such calendar feed.", rule="feed_exists")
-        if feed.patient_id is not None:
-            self.audit_touch(feed)
-        body = feed_ical(FeedOwner(staff_id=feed.staff_id, patient_id=feed.patient_id), now=timezone.now())
+        shown: set[int] = set()
+        body = feed_ical(
+            FeedOwner(staff_id=feed.staff_id, patient_id=feed.patient_id), now=timezone.now(), patients=shown
+        )
+        # A patient's own feed, or a staff feed showing patients' initials and times: one event
+        # naming the feed and every patient it showed (none: nothing recorded).
+        self.audit_touch(feed, patient_ids=shown)
         response = HttpResponse(body.encode(), content_type="text/calendar; charset=utf-8")
         response["Content-Disposition"] = 'inline; filename="calendar.ics"'
         response["Cache-Control"] = "private, max-age=300"

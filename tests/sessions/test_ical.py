@@ -11,6 +11,7 @@ import pytest
 from icalendar import Calendar
 from rest_framework.test import APIClient
 
+from audit.models import AuditEvent
 from courses.models import CalendarFeed
 from ketaminecare.roles import Role
 from sessions.feeds import escape_text, fold
@@ -93,6 +94,24 @@ def test_staff_feed_parses_and_keeps_its_uid_while_sequence_grows(
     assert str(cancelled["STATUS"]) == "CANCELLED"
     assert int(cancelled["SEQUENCE"]) == 2
     assert len(events(calendar)) == 1
+
+
+def test_every_feed_read_is_in_the_audit_trail_with_the_patients_it_showed(
+    clinic: factories.Clinic, booked: Any, patient: Any
+) -> None:
+    staff_feed = issue(client_for(clinic.clinicians[0].user))
+    empty_feed = issue(client_for(clinic.clinicians[1].user))  # nobody booked with them
+    own_feed = issue(client_for(patient_login(patient)))
+
+    for feed in (staff_feed, empty_feed, own_feed):
+        read(feed["url"])
+
+    trail = AuditEvent.objects.filter(channel=AuditEvent.Channel.FEED).order_by("id")
+    assert [(e.object_id, e.patient_ids, e.action) for e in trail] == [
+        (str(staff_feed["id"]), [patient.pk], AuditEvent.Action.VIEW),
+        (str(own_feed["id"]), [patient.pk], AuditEvent.Action.VIEW),
+    ]
+    assert all(e.object_type == "courses.calendarfeed" and e.status_code == 200 for e in trail)
 
 
 def test_therapist_feed_moves_an_appointment_and_carries_closures_as_all_day(
