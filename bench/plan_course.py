@@ -37,6 +37,8 @@ from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
 
+from bench.quiet import wait_for_quiet
+
 RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
 HEADING = "## Course planning"
 START = dt.date(2031, 1, 6)  # a Monday, far from today: the clock is passed to the services
@@ -293,7 +295,13 @@ def main(argv: list[str] | None = None) -> None:
         call_command("migrate", verbosity=0)
         print(f"generating {size:,} sessions ...", file=sys.stderr, flush=True)
         summary = build_year_clinic(start=START, seed=args.seed, sessions=size)
-        print(f"  {summary['seconds']} s; planning {args.runs} courses ...", file=sys.stderr, flush=True)
+        waited, busy = wait_for_quiet()  # the generation's checkpoints and vacuum, before measuring
+        summary["quiet_wait_seconds"], summary["busy_at_start"] = round(waited, 1), round(busy, 3)
+        print(
+            f"  {summary['seconds']} s; waited {waited:.0f} s for quiet; planning {args.runs} courses ...",
+            file=sys.stderr,
+            flush=True,
+        )
         figures = _measure(summary=summary, runs=args.runs, warmup=args.warmup, seed=args.seed)
         figures["summary"] = summary
         results.append(figures)

@@ -58,6 +58,7 @@ from typing import Any
 from urllib.parse import urlencode, urlsplit
 
 from bench.plan_course import REFUSED_NAMES, _recreate, _server_url
+from bench.quiet import wait_for_quiet
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "bench" / "RESULTS.md"
@@ -815,16 +816,21 @@ def report(run: dict[str, Any]) -> str:
         "",
     ]
     lines += [
-        "Each step, with the 1-minute load average at its start and end and the other test, lint, web, worker",
-        "and benchmark processes on the machine at its start and end (by command line; the run's own",
-        "processes excluded). Figures taken while others ran are slower than on an idle machine.",
+        "Each step, with the time it waited for the machine to be quiet first (CPU use of all cores under",
+        "25 % over 2 s, at most 90 s: the step before leaves PostgreSQL checkpointing and vacuuming), the",
+        "1-minute load average at its start and end (it lags: a busy step's load shows in the next one's",
+        "start) and the other test, lint, web, worker and benchmark processes on the machine at its start",
+        "and end (by command line; the run's own processes excluded). Figures taken while others ran are",
+        "slower than on an idle machine.",
         "",
-        "| step | seconds | load at start / end | other processes at start | at end |",
-        "| --- | ---: | --- | --- | --- |",
+        "| step | seconds | waited for quiet (CPU busy then) | load at start / end | other processes at start "
+        "| at end |",
+        "| --- | ---: | --- | --- | --- | --- |",
     ]
     lines += [
-        f"| {name} | {seconds:.0f} | {before:.2f} / {after:.2f} | {others_before} | {others_after} |"
-        for name, seconds, before, after, others_before, others_after in run["activity"]
+        f"| {name} | {seconds:.0f} | {waited:.0f} s ({busy:.0%}) | {before:.2f} / {after:.2f} | {others_before} "
+        f"| {others_after} |"
+        for name, seconds, waited, busy, before, after, others_before, others_after in run["activity"]
     ]
     lines.append("")
     skipped = [name for name, step in steps.items() if step.get("skipped")]
@@ -1067,7 +1073,9 @@ def report(run: dict[str, Any]) -> str:
             f"`bench.plan_course` (in a subprocess, its own database, recreated for each size): `{plan['command']}`."
             " One induction course proposed (`course_propose`, the preview) then booked (`course_book`) for each of"
             " the runs' new screened patients, first dates one to eight weeks after the data's today; medians and"
-            f" 95th percentiles, warm-up runs excluded. 1-minute load at the start: {plan['load']:.2f}.",
+            " 95th percentiles, warm-up runs excluded. Each size waits for a quiet machine after its clinic is"
+            f" written (waited: {', '.join(str(r['summary'].get('quiet_wait_seconds', '-')) for r in plan['results'])}"
+            f" s). 1-minute load at the start: {plan['load']:.2f}.",
             "",
             "Every size keeps the chairs about 85 % booked over the span it covers, so a small clinic's data"
             ' ends early: "in the planning weeks" counts the sessions already booked in the eleven weeks after'
@@ -1302,14 +1310,15 @@ def main(argv: list[str] | None = None) -> None:
 
     only = set(args.only.split(",")) if args.only else None
     steps: dict[str, dict[str, Any]] = {}
-    activity: list[tuple[str, float, float, float, str, str]] = []
+    activity: list[tuple[str, float, float, float, float, float, str, str]] = []
     workdir = Path(tempfile.mkdtemp(prefix="bench-run-all-"))
 
     def step(name: str, call: Callable[[], dict[str, Any]]) -> None:
         if only is not None and name not in only and name != "generate":
             steps[name] = {"error": "skipped (--only)", "skipped": True}
             return
-        log(f"{name} ...")
+        waited, busy = wait_for_quiet()
+        log(f"{name} ... (waited {waited:.0f} s for the machine to be quiet: {busy:.0%} busy)")
         started, load, others = time.perf_counter(), load1(), other_work()
         try:
             steps[name] = call()
@@ -1318,7 +1327,7 @@ def main(argv: list[str] | None = None) -> None:
             steps[name] = {"error": traceback.format_exc()}
             log(f"{name} FAILED:\n{steps[name]['error']}")
         seconds = time.perf_counter() - started
-        activity.append((name, seconds, load, load1(), others, other_work()))
+        activity.append((name, seconds, waited, busy, load, load1(), others, other_work()))
         log(f"{name} done in {seconds:.0f} s")
 
     web_env = {**os.environ, "DJANGO_SETTINGS_MODULE": "bench.settings", "GUNICORN_ACCESS_LOG": "-"}
