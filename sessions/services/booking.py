@@ -26,9 +26,11 @@ from sessions.scheduling import (
     Preferences,
     Problem,
     Rule,
+    SeriesTooLong,
     course_rule_problems,
     next_feasible_plan,
     plan_induction,
+    rrule_parts,
     rule_is_bounded,
     slot_problems,
     wall_clock_series,
@@ -460,6 +462,11 @@ def maintenance_series_book(
     """
     now = now_or(now)
     require_aware(first_starts_at, "first_starts_at")
+    if rule:
+        try:
+            rrule_parts(rule)
+        except ValueError as exc:
+            raise InvalidInput(f"The recurrence: {exc}.", field="rule", rule="recurrence_invalid") from exc
     if count is None and until is None and not rule_is_bounded(rule):
         raise InvalidInput(
             "A series needs a count or an end date (or a COUNT or UNTIL in its rule).",
@@ -468,6 +475,12 @@ def maintenance_series_book(
         )
     if count is not None and not 1 <= count <= MAX_SERIES:
         raise InvalidInput(MSG_SERIES_SIZE, field="count", rule="series_bounded")
+    if rule_is_bounded(rule) and (count is not None or until is not None):
+        raise InvalidInput(
+            "The rule has its own COUNT or UNTIL: give no count or until besides.",
+            field="rule",
+            rule="series_bounded",
+        )
     zone = clinic_zone()
     with booking_transaction():
         course = Course.objects.select_for_update().select_related("protocol").filter(pk=course_id).first()
@@ -486,15 +499,16 @@ def maintenance_series_book(
                 rule=rule,
                 count=count,
                 until=until,
+                limit=MAX_SERIES,
             )
         except NonexistentLocalTime as exc:
             raise RuleViolation(str(exc), rule=Rule.NONEXISTENT_LOCAL_TIME, field="first_starts_at") from exc
+        except SeriesTooLong as exc:  # an until date, or the rule's own COUNT or UNTIL, too far
+            raise InvalidInput(MSG_SERIES_SIZE, field="until" if until else "rule", rule="series_bounded") from exc
         except ValueError as exc:
-            raise InvalidInput(str(exc), field="rule", rule="recurrence_invalid") from exc
+            raise InvalidInput(f"The recurrence: {exc}.", field="rule", rule="recurrence_invalid") from exc
         if not starts:
             raise InvalidInput("The series has no occurrence.", field="rule", rule="series_bounded")
-        if len(starts) > MAX_SERIES:  # an until date or the rule's own COUNT or UNTIL
-            raise InvalidInput(MSG_SERIES_SIZE, field="until" if until else "rule", rule="series_bounded")
         rules = protocol_rules(protocol)
         state = clinic_state_between(
             first=starts[0].astimezone(zone).date(), last=starts[-1].astimezone(zone).date(), now=now

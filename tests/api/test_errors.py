@@ -299,6 +299,51 @@ def test_a_patient_cannot_ask_twice_to_move_one_session(world: World):
     assert_error(response, 409, rule="reschedule_one_open")
 
 
+@pytest.mark.parametrize(
+    ("series", "field", "rule"),
+    [
+        ({"rule": "COUNT=3"}, "rule", "recurrence_invalid"),  # no FREQ
+        ({"rule": "INTERVAL=2", "count": 3}, "rule", "recurrence_invalid"),
+        ({"rule": "FREQ=WEEKLY;INTERVAL=3;COUNT=3", "count": 5}, "rule", "series_bounded"),
+        ({"rule": "FREQ=WEEKLY;UNTIL=20320101", "until": "2032-06-01"}, "rule", "series_bounded"),
+        ({"rule": "FREQ=WEEKLY;COUNT=3;UNTIL=20320101"}, "rule", "recurrence_invalid"),
+        ({"rule": "FREQ=WEEKLY;UNTIL=20320101T123000Z"}, "rule", "recurrence_invalid"),
+        ({"rule": "DTSTART:20310707T140000\nRRULE:FREQ=WEEKLY;COUNT=3"}, "rule", "recurrence_invalid"),
+        ({"rule": "FREQ=WEEKLY;BYDAY=XX;COUNT=3"}, "rule", "recurrence_invalid"),
+        ({"rule": "FREQ=DAILY;COUNT=600"}, "rule", "series_bounded"),
+        ({"interval_days": 1, "until": "2034-01-01"}, "until", "series_bounded"),
+        ({"interval_days": 21}, "count", "series_bounded"),
+    ],
+    ids=[
+        "no-freq",
+        "no-freq-with-count",
+        "rule-count-and-count",
+        "rule-until-and-until",
+        "count-and-until-in-rule",
+        "utc-until",
+        "dtstart-line",
+        "bad-byday",
+        "rule-count-too-long",
+        "until-too-far",
+        "unbounded",
+    ],
+)
+def test_a_maintenance_series_that_is_not_one_answers_400_and_books_nothing(world: World, series, field, rule):
+    before = TreatmentSession.objects.count()
+    response = world.client("front_desk").post(
+        f"/api/v1/courses/{world.course_a.pk}/maintenance/",
+        {
+            "first_starts_at": at(world.session_a.local_date + dt.timedelta(days=28), 10).isoformat(),
+            "chair": world.clinic.chairs[0].pk,
+            "clinician": world.clinic.clinicians[0].pk,
+            **series,
+        },
+        format="json",
+    )
+    assert_error(response, 400, field=field, rule=rule)
+    assert TreatmentSession.objects.count() == before
+
+
 def test_a_duplicate_chair_name_and_inverted_staff_times_answer_400(world: World):
     client = world.client("administrator")
     assert_error(
