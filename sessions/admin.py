@@ -317,10 +317,21 @@ class ClosureDayAdmin(admin.ModelAdmin):
 
 class WorkingHoursFormSet(BaseInlineFormSet):
     """The person's weekly blocks as one form: no two of one weekday may overlap (as the API's
-    staff-time service refuses, rule working_hours_overlap)."""
+    staff-time service refuses, rule working_hours_overlap), counting blocks added elsewhere
+    since the page was loaded. The person is locked first (the admin's save runs in one
+    transaction), so no block can be added through the API between this check and the save."""
 
     def clean(self) -> None:
         super().clean()
+        if self.instance.pk is not None:
+            StaffMember.objects.select_for_update().filter(pk=self.instance.pk).first()
+        in_forms = {form.instance.pk for form in self.forms if form.instance.pk is not None}
+        elsewhere = [
+            {"weekday": weekday, "starts": starts, "ends": ends}
+            for weekday, starts, ends in WorkingHours.objects.filter(staff_id=self.instance.pk)
+            .exclude(pk__in=in_forms)
+            .values_list("weekday", "starts", "ends")
+        ]
         kept = [
             form
             for form in self.forms
@@ -330,14 +341,14 @@ class WorkingHoursFormSet(BaseInlineFormSet):
         ]
         for index, form in enumerate(kept):
             mine = form.cleaned_data
-            for other in kept[:index]:
-                theirs = other.cleaned_data
-                if (
-                    mine["weekday"] == theirs["weekday"]
-                    and mine["starts"] < theirs["ends"]
-                    and theirs["starts"] < mine["ends"]
-                ):
-                    form.add_error("starts", "The block overlaps another of the same day.")
+            others = [*elsewhere, *(other.cleaned_data for other in kept[:index])]
+            if any(
+                mine["weekday"] == theirs["weekday"]
+                and mine["starts"] < theirs["ends"]
+                and theirs["starts"] < mine["ends"]
+                for theirs in others
+            ):
+                form.add_error("starts", "The block overlaps another of the same day.")
 
 
 class WorkingHoursInline(admin.TabularInline):

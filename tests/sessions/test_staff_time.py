@@ -360,6 +360,26 @@ def test_the_admin_refuses_overlapping_blocks_of_one_day(clinic, superuser):
     assert WorkingHours.objects.filter(staff=clinician, weekday=0).count() == 1
 
 
+def test_the_admin_counts_a_block_added_elsewhere_after_the_page_loaded(clinic, superuser, now):
+    clinician = clinic.clinicians[0]
+    url, data = staff_admin_form(superuser, clinician)
+    working_hours_add(staff_id=clinician.pk, weekday=0, starts=dt.time(18), ends=dt.time(21), now=now)  # the API
+    count = data["working_hours-TOTAL_FORMS"]
+    data |= {
+        "working_hours-TOTAL_FORMS": count + 1,
+        f"working_hours-{count}-staff": clinician.pk,
+        f"working_hours-{count}-weekday": 0,
+        f"working_hours-{count}-starts": "19:00",
+        f"working_hours-{count}-ends": "22:00",
+    }
+
+    response = superuser.post(url, data)
+
+    assert response.status_code == 200
+    assert "The block overlaps another of the same day." in response.content.decode()
+    assert WorkingHours.objects.filter(staff=clinician, weekday=0).count() == 2
+
+
 def test_an_unchanged_save_in_the_admin_warns_of_nothing(clinic, patient, monday, now, superuser):
     book(clinic, patient, monday, now)
     url, data = staff_admin_form(superuser, clinic.clinicians[0])
