@@ -68,7 +68,7 @@ class AuditedViewMixin:
     def finalize_response(self, request: Any, response: Any, *args: Any, **kwargs: Any) -> Any:
         response = super().finalize_response(request, response, *args, **kwargs)  # type: ignore[misc]
         objects = getattr(self, "_audit_objects", [])
-        if objects:
+        if objects or getattr(self, "_audit_patients", None):
             verb = getattr(self, "action", None) or type(self).__name__
             method = request.method
             if method in ("GET", "HEAD"):
