@@ -51,6 +51,7 @@ from sessions.services.lifecycle import (
 )
 from sessions.services.staff_time import (
     StaffTimeChange,
+    bookings_outside,
     bookings_outside_availability,
     time_off_change,
     time_off_record,
@@ -116,12 +117,17 @@ class ChairViewSet(_ConfigViewSet):
 @extend_schema_view(list=extend_schema(summary="Staff members"), retrieve=extend_schema(summary="A staff member"))
 class StaffMemberViewSet(viewsets.ReadOnlyModelViewSet):
     permission_classes = (ActionRoles,)
-    action_roles = {"list": STAFF, "retrieve": STAFF, "bookings_to_move": CLINIC_WIDE}
+    action_roles = {
+        "list": STAFF,
+        "retrieve": STAFF,
+        "bookings_to_move": CLINIC_WIDE,
+        "all_bookings_to_move": CLINIC_WIDE,
+    }
     serializer_class = s.StaffMemberSerializer
     filterset_class = filters.StaffFilter
 
     def get_queryset(self) -> Any:
-        if self.action == "bookings_to_move":
+        if self.action in ("bookings_to_move", "all_bookings_to_move"):
             # Deactivating someone leaves every booking of theirs to move: look them up too.
             return StaffMember.objects.all()
         return staff_visible()
@@ -137,6 +143,18 @@ class StaffMemberViewSet(viewsets.ReadOnlyModelViewSet):
         fall outside the person's working hours or in their time off: what is left to rebook
         after a change made with ``accept_conflicts``."""
         found = bookings_outside_availability(self.get_object(), now=timezone.now())
+        return Response([b.as_dict() for b in found])
+
+    @extend_schema(
+        summary="Every booking whose clinician or therapist can no longer give it",
+        responses=s.BookingToMoveSerializer(many=True),
+        filters=False,
+    )
+    @action(detail=False, methods=["get"], url_path="bookings-to-move", filter_backends=[], pagination_class=None)
+    def all_bookings_to_move(self, request: Request) -> Response:
+        """The whole clinic's list of what to rebook, earliest first: sessions and appointments
+        from now on whose person is off, not working, inactive or no longer in the role."""
+        found = bookings_outside(self.get_queryset(), now=timezone.now())
         return Response([b.as_dict() for b in found])
 
 

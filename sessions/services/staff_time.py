@@ -74,61 +74,72 @@ class StaffTimeChange:
     bookings_to_move: list[BookingToMove]
 
 
-def bookings_outside_availability(staff: StaffMember, *, now: dt.datetime) -> list[BookingToMove]:
-    """The person's bookings still ahead that they can no longer give.
+def bookings_outside(people: Iterable[StaffMember], *, now: dt.datetime) -> list[BookingToMove]:
+    """These people's bookings still ahead that they can no longer give, earliest first.
 
     Sessions they are the clinician of and appointments they are the therapist of, whatever
-    their role now: a booking is outside when the person is inactive, no longer has the role it
-    needs, or is not working or is off for the whole of it. Five queries at most, whatever the
-    number of bookings.
+    their role now: a booking is outside when its person is inactive, no longer has the role it
+    needs, or is not working or is off for the whole of it. Four queries whatever the number of
+    people and bookings.
     """
+    by_id = {person.pk: person for person in people}
+    if not by_id:
+        return []
     rows = [
-        ("session", pk, starts, ends)
-        for pk, starts, ends in TreatmentSession.objects.filter(
-            clinician=staff, status__in=SESSION_STATUSES, ends_at__gt=now
-        ).values_list("id", "starts_at", "ends_at")
+        ("session", pk, staff_id, starts, ends)
+        for pk, staff_id, starts, ends in TreatmentSession.objects.filter(
+            clinician_id__in=by_id, status__in=SESSION_STATUSES, ends_at__gt=now
+        ).values_list("id", "clinician_id", "starts_at", "ends_at")
     ]
     rows += [
-        ("appointment", pk, starts, ends)
-        for pk, starts, ends in IntegrationAppointment.objects.filter(
-            therapist=staff, status__in=APPOINTMENT_STATUSES, ends_at__gt=now
-        ).values_list("id", "starts_at", "ends_at")
+        ("appointment", pk, staff_id, starts, ends)
+        for pk, staff_id, starts, ends in IntegrationAppointment.objects.filter(
+            therapist_id__in=by_id, status__in=APPOINTMENT_STATUSES, ends_at__gt=now
+        ).values_list("id", "therapist_id", "starts_at", "ends_at")
     ]
     if not rows:
         return []
-    rows.sort(key=lambda row: (row[2], row[0], row[1]))
-    hours: WeeklyHours = {}
-    for weekday, starts, ends in WorkingHours.objects.filter(staff=staff).values_list("weekday", "starts", "ends"):
-        hours.setdefault(weekday, []).append((starts, ends))
-    last_end = max(row[3] for row in rows)
+    rows.sort(key=lambda row: (row[3], row[0], row[1]))
+    hours: dict[int, WeeklyHours] = {}
+    for owner, weekday, block_start, block_end in WorkingHours.objects.filter(staff_id__in=by_id).values_list(
+        "staff_id", "weekday", "starts", "ends"
+    ):
+        hours.setdefault(owner, {}).setdefault(weekday, []).append((block_start, block_end))
+    last_end = max(row[4] for row in rows)
     off = BusyIndex(
-        ("off", starts, ends)
-        for starts, ends in TimeOff.objects.filter(staff=staff, starts_at__lt=last_end, ends_at__gt=now).values_list(
-            "starts_at", "ends_at"
+        TimeOff.objects.filter(staff_id__in=by_id, starts_at__lt=last_end, ends_at__gt=now).values_list(
+            "staff_id", "starts_at", "ends_at"
         )
     )
     zone = clinic_zone()
-    return [
-        BookingToMove(kind, pk, staff.pk, starts, ends)
-        for kind, pk, starts, ends in rows
-        if not staff.is_active
-        or staff.role != ROLE_FOR[kind]
-        or not within_weekly_hours(hours, starts, ends, zone)
-        or not off.is_free("off", starts, ends)
-    ]
+    found = []
+    for kind, pk, staff_id, starts, ends in rows:
+        person = by_id[staff_id]
+        if (
+            not person.is_active
+            or person.role != ROLE_FOR[kind]
+            or not within_weekly_hours(hours.get(staff_id, {}), starts, ends, zone)
+            or not off.is_free(staff_id, starts, ends)
+        ):
+            found.append(BookingToMove(kind, pk, staff_id, starts, ends))
+    return found
+
+
+def bookings_outside_availability(staff: StaffMember, *, now: dt.datetime) -> list[BookingToMove]:
+    """One person's bookings still ahead that they can no longer give (see ``bookings_outside``)."""
+    return bookings_outside([staff], now=now)
 
 
 def outside_before(people: Iterable[StaffMember], *, now: dt.datetime) -> set[tuple[str, int]]:
     """The bookings of these people already outside their time, before a change (as keys)."""
-    return {(b.kind, b.id) for person in people for b in bookings_outside_availability(person, now=now)}
+    return {(b.kind, b.id) for b in bookings_outside(people, now=now)}
 
 
 def bookings_left_outside(
     people: Iterable[StaffMember], *, before: set[tuple[str, int]], now: dt.datetime
 ) -> list[BookingToMove]:
     """After a change: the bookings it left outside these people's time, earliest first."""
-    after = [b for person in people for b in bookings_outside_availability(person, now=now)]
-    return sorted((b for b in after if (b.kind, b.id) not in before), key=lambda b: b.starts_at)
+    return [b for b in bookings_outside(people, now=now) if (b.kind, b.id) not in before]
 
 
 def _staff_change(

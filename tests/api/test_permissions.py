@@ -187,6 +187,7 @@ ROWS = [
     Row("GET", "/api/v1/staff/", expect(200, STAFF)),
     Row("GET", "/api/v1/staff/{staff}/", expect(200, STAFF)),
     Row("GET", "/api/v1/staff/{staff}/bookings-to-move/", expect(200, CLINIC_WIDE)),
+    Row("GET", "/api/v1/staff/bookings-to-move/", expect(200, CLINIC_WIDE)),
     Row("GET", "/api/v1/working-hours/", expect(200, STAFF)),
     Row(
         "POST",

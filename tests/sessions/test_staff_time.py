@@ -278,6 +278,34 @@ def test_the_bookings_left_to_move_can_be_listed_again_later(clinic, patient, mo
     assert client.get(path).status_code == 403
 
 
+def test_the_clinic_wide_list_has_every_person_s_bookings_to_move_in_a_fixed_number_of_queries(
+    clinic, patient, monday, now, client, django_assert_num_queries
+):
+    course = book(clinic, patient, monday, now)
+    clinician, therapist = clinic.clinicians[0], clinic.therapists[0]
+    tuesday = monday + dt.timedelta(days=1)
+    appointment = window_appointment_book(
+        window_id=session_on(course, monday).integration_window.pk,
+        therapist_id=therapist.pk,
+        starts_at=at(tuesday, 10),
+        now=now,
+    )
+    for person, day in ((clinician, monday), (therapist, tuesday)):
+        time_off_record(staff_id=person.pk, starts_at=at(day, 7), ends_at=at(day, 18), accept_conflicts=True, now=now)
+    client.force_login(clinic.front_desk.user)
+
+    # The login session, the user and their groups; then one query each for the staff, their
+    # sessions, their appointments, their hours and their time off, whatever their number.
+    with django_assert_num_queries(8):
+        answer = client.get("/api/v1/staff/bookings-to-move/")
+
+    assert answer.status_code == 200
+    assert [(b["type"], b["id"], b["staff"]) for b in answer.json()] == [
+        ("session", session_on(course, monday).pk, clinician.pk),
+        ("appointment", appointment.pk, therapist.pk),
+    ]
+
+
 def test_the_api_removes_a_day_of_hours_only_when_told_to(clinic, patient, monday, now, client):
     book(clinic, patient, monday, now)
     client.force_login(clinic.front_desk.user)
