@@ -1,6 +1,6 @@
 """Every benchmark of the project in one run, on a year-size clinic of its own: bench/RESULTS.md.
 
-    .venv/bin/python -m bench.run_all            # the full run (about ten minutes): rewrites bench/RESULTS.md
+    .venv/bin/python -m bench.run_all            # the full run (ten to twelve minutes): rewrites bench/RESULTS.md
     .venv/bin/python -m bench.run_all --quick    # a smaller run (a few minutes): bench/out/RESULTS-quick.md
 
 It needs PostgreSQL (``DATABASE_URL`` names the server, default
