@@ -41,8 +41,6 @@ import platform
 import random
 import re
 import shutil
-import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -59,6 +57,7 @@ from urllib.parse import urlencode, urlsplit
 
 from bench.plan_course import REFUSED_NAMES, _recreate, _server_url
 from bench.quiet import wait_for_quiet
+from tests.e2e.topology import Service, free_port
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "bench" / "RESULTS.md"
@@ -221,12 +220,6 @@ def machine() -> dict[str, str]:
 # Processes
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def children(pid: int) -> list[int]:
     path = Path(f"/proc/{pid}/task/{pid}/children")
     return [int(p) for p in path.read_text().split()] if path.exists() else []
@@ -247,37 +240,32 @@ def memory_kib(pid: int) -> dict[str, int]:
     return out
 
 
-class Gunicorn:
-    """gunicorn -c gunicorn.conf.py ketaminecare.wsgi, in its own process group, on a free port."""
+class Gunicorn(Service):
+    """gunicorn -c gunicorn.conf.py ketaminecare.wsgi on a free port, in its own process group
+    (the end-to-end test's Service), ready once /health/ answers 200."""
 
     def __init__(self, *, env: dict[str, str], log_path: Path, extra_env: dict[str, str] | None = None) -> None:
         self.port = free_port()
-        self.env = {**env, "GUNICORN_BIND": f"127.0.0.1:{self.port}", **(extra_env or {})}
-        self.log_path = log_path
-        self.process: subprocess.Popen[bytes] | None = None
+        super().__init__(
+            "web",
+            [str(GUNICORN), "-c", "gunicorn.conf.py", "ketaminecare.wsgi"],
+            env={**env, "GUNICORN_BIND": f"127.0.0.1:{self.port}", **(extra_env or {})},
+            log=log_path,
+        )
 
     def __enter__(self) -> Gunicorn:
-        self.log_path.parent.mkdir(parents=True, exist_ok=True)
-        with open(self.log_path, "ab") as out:
-            self.process = subprocess.Popen(
-                [str(GUNICORN), "-c", "gunicorn.conf.py", "ketaminecare.wsgi"],
-                cwd=ROOT,
-                env=self.env,
-                stdout=out,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
+        self.start()
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"gunicorn exited with {self.process.returncode}: see {self.log_path}")
+            if not self.running:
+                raise RuntimeError(f"gunicorn exited: see {self.log}")
             with contextlib.suppress(OSError):
                 status, _ = request("GET", self.port, "/health/")
                 if status == 200:
                     return self
             time.sleep(0.25)
         self.stop()
-        raise RuntimeError(f"gunicorn did not answer /health/ in 60 s: see {self.log_path}")
+        raise RuntimeError(f"gunicorn did not answer /health/ in 60 s: see {self.log}")
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
@@ -286,18 +274,9 @@ class Gunicorn:
     def workers(self) -> list[int]:
         return children(self.process.pid) if self.process else []
 
-    def stop(self) -> None:
-        if self.process is None:
-            return
-        if self.process.poll() is None:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(self.process.pid, signal.SIGTERM)
-            with contextlib.suppress(subprocess.TimeoutExpired):
-                self.process.wait(timeout=35)
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(self.process.pid, signal.SIGKILL)
-        if self.process.poll() is None:
-            self.process.wait(timeout=10)
+    def stop(self, grace: float = 35) -> None:
+        """Longer than gunicorn's graceful timeout (30 s), so workers finish what they serve."""
+        super().stop(grace=grace)
 
 
 def request(

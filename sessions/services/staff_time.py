@@ -44,6 +44,8 @@ MSG_MOVING = "The record kept changing hands while this change waited; nothing w
 
 T = TypeVar("T")
 M = TypeVar("M", TimeOff, WorkingHours)
+TIME_OFF_FIELDS = ("staff_id", "starts_at", "ends_at", "reason")
+WORKING_HOURS_FIELDS = ("staff_id", "weekday", "starts", "ends")
 
 
 @dataclass(frozen=True)
@@ -237,6 +239,34 @@ def _locked_row(model: type[M], pk: int) -> M:
     return row
 
 
+def _row_change(
+    model: type[M],
+    pk: int,
+    changes: dict[str, Any],
+    *,
+    check: Callable[[M], None],
+    accept_conflicts: bool,
+    now: dt.datetime,
+) -> StaffTimeChange:
+    """Change one row of time off or working hours: its owner (and new owner) locked, the row
+    locked, ``changes`` set on it, ``check`` run on the result, then saved."""
+
+    def who() -> set[int]:
+        owner = _owner(model, pk)
+        return {owner, changes.get("staff_id", owner)}
+
+    def apply() -> M:
+        row = _locked_row(model, pk)
+        for name, value in changes.items():
+            setattr(row, name, value)
+        check(row)
+        row.save()
+        return row
+
+    made, left = _staff_change(who, apply, accept_conflicts=accept_conflicts, now=now)
+    return StaffTimeChange(made, left)
+
+
 def time_off_change(
     *,
     time_off_id: int,
@@ -245,24 +275,23 @@ def time_off_change(
     now: dt.datetime | None = None,
 ) -> StaffTimeChange:
     """Change a period of time off (``changes``: staff_id, starts_at, ends_at, reason)."""
+    _known_fields(changes, TIME_OFF_FIELDS)
     if "staff_id" in changes:
         _staff(changes["staff_id"], schedulable=False)
+    return _row_change(
+        TimeOff,
+        time_off_id,
+        changes,
+        check=lambda row: _check_time_off(row.starts_at, row.ends_at),
+        accept_conflicts=accept_conflicts,
+        now=now_or(now),
+    )
 
-    def who() -> set[int]:
-        owner = _owner(TimeOff, time_off_id)
-        return {owner, changes.get("staff_id", owner)}
 
-    def apply() -> TimeOff:
-        row = _locked_row(TimeOff, time_off_id)
-        for name in ("staff_id", "starts_at", "ends_at", "reason"):
-            if name in changes:
-                setattr(row, name, changes[name])
-        _check_time_off(row.starts_at, row.ends_at)
-        row.save()
-        return row
-
-    made, left = _staff_change(who, apply, accept_conflicts=accept_conflicts, now=now_or(now))
-    return StaffTimeChange(made, left)
+def _known_fields(changes: dict[str, Any], fields: tuple[str, ...]) -> None:
+    unknown = sorted(set(changes) - set(fields))
+    if unknown:
+        raise InvalidInput(f"Not a field that can be changed: {unknown[0]}.", field=unknown[0], rule="unknown_field")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -309,24 +338,17 @@ def working_hours_change(
     now: dt.datetime | None = None,
 ) -> StaffTimeChange:
     """Change a weekly block (``changes``: staff_id, weekday, starts, ends)."""
+    _known_fields(changes, WORKING_HOURS_FIELDS)
     if "staff_id" in changes:
         _staff(changes["staff_id"], schedulable=True)
-
-    def who() -> set[int]:
-        owner = _owner(WorkingHours, block_id)
-        return {owner, changes.get("staff_id", owner)}
-
-    def apply() -> WorkingHours:
-        row = _locked_row(WorkingHours, block_id)
-        for name in ("staff_id", "weekday", "starts", "ends"):
-            if name in changes:
-                setattr(row, name, changes[name])
-        _check_hours(row.staff_id, row.weekday, row.starts, row.ends, exclude_id=row.pk)
-        row.save()
-        return row
-
-    made, left = _staff_change(who, apply, accept_conflicts=accept_conflicts, now=now_or(now))
-    return StaffTimeChange(made, left)
+    return _row_change(
+        WorkingHours,
+        block_id,
+        changes,
+        check=lambda row: _check_hours(row.staff_id, row.weekday, row.starts, row.ends, exclude_id=row.pk),
+        accept_conflicts=accept_conflicts,
+        now=now_or(now),
+    )
 
 
 def working_hours_remove(
