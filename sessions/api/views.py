@@ -133,6 +133,7 @@ class StaffMemberViewSet(viewsets.ReadOnlyModelViewSet):
         return staff_visible()
 
     @extend_schema(
+        operation_id="staff_bookings_to_move",
         summary="The person's bookings that their hours or time off no longer allow",
         responses=s.BookingToMoveSerializer(many=True),
         filters=False,
@@ -146,6 +147,7 @@ class StaffMemberViewSet(viewsets.ReadOnlyModelViewSet):
         return Response([b.as_dict() for b in found])
 
     @extend_schema(
+        operation_id="staff_bookings_to_move_all",
         summary="Every booking whose clinician or therapist can no longer give it",
         responses=s.BookingToMoveSerializer(many=True),
         filters=False,

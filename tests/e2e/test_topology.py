@@ -53,7 +53,8 @@ from tests.e2e.evidence import (
     sms_calls,
     sms_delivered,
 )
-from tests.e2e.topology import BIN, Answer, Api, Service, free_port, tail, wait_for
+from tests.e2e.topology import Answer, Api, Service, free_port, tail, wait_for
+from tests.runtime import runtime_bin
 from tests.sessions.worker_process import WorkerProcess, database_url
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.postgres, pytest.mark.e2e]
@@ -157,13 +158,13 @@ def topology(transactional_db: None, broker: redis.Redis, tmp_path: Path, settin
     services = {
         "web": Service(
             "web",
-            [str(BIN / "gunicorn"), "-c", "gunicorn.conf.py", "ketaminecare.wsgi"],
+            [runtime_bin("gunicorn"), "-c", "gunicorn.conf.py", "ketaminecare.wsgi"],
             env=env,
             log=logs_dir / "web.log",
         ),
         "beat": Service(
             "beat",
-            [str(BIN / "celery"), "-A", "ketaminecare", "beat", "-l", "info", "-s", str(tmp_path / "beat-schedule")],
+            [runtime_bin("celery"), "-A", "ketaminecare", "beat", "-l", "info", "-s", str(tmp_path / "beat-schedule")],
             env=env,
             log=logs_dir / "beat.log",
         ),

@@ -10,20 +10,22 @@ import contextlib
 import http.client
 import json
 import os
+import secrets
 import signal
 import socket
 import subprocess
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from tests.runtime import runtime_bin
+
 ROOT = Path(__file__).resolve().parents[2]
-BIN = ROOT / ".venv" / "bin"
 
 
 def free_port() -> int:
@@ -161,3 +163,71 @@ class Api:
             return False
         finally:
             connection.close()
+
+
+def production_env(tmp_path: Path, **overrides: str) -> dict[str, str]:
+    """The environment of a production process: DEBUG off, a secret, JSON logs, this test's files."""
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "ketaminecare.settings",
+        "DEBUG": "0",
+        "SECRET_KEY": secrets.token_urlsafe(50),
+        "ALLOWED_HOSTS": "127.0.0.1",
+        "LOG_FORMAT": "json",
+        "STATIC_ROOT": str(tmp_path / "static"),
+        "WEB_CONCURRENCY": "1",
+        "GUNICORN_THREADS": "1",
+    }
+    env.update(overrides)
+    return env
+
+
+def answers_http(port: int) -> bool:
+    """Whether anything answers HTTP on ``port`` (whatever the status)."""
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+    try:
+        connection.request("GET", "/health/")
+        connection.getresponse().read()
+        return True
+    except (OSError, http.client.HTTPException):
+        return False
+    finally:
+        connection.close()
+
+
+@contextlib.contextmanager
+def gunicorn(tmp_path: Path, **overrides: str) -> Iterator[int]:
+    """gunicorn from the runtime environment with the production settings; yields its port."""
+    port = free_port()
+    env = production_env(tmp_path, GUNICORN_BIND=f"127.0.0.1:{port}", **overrides)
+    service = Service(
+        "web",
+        [runtime_bin("gunicorn"), "-c", "gunicorn.conf.py", "ketaminecare.wsgi"],
+        env=env,
+        log=tmp_path / "logs" / "web.log",
+    )
+    service.start()
+    try:
+
+        def up() -> bool:
+            if not service.running:
+                pytest.fail(f"gunicorn exited\n{tail(service.log)}")
+            return answers_http(port)
+
+        wait_for(up, what="gunicorn to answer", timeout=60, logs=lambda: tail(service.log))
+        yield port
+    finally:
+        service.stop()
+
+
+def request(
+    port: int, method: str, path: str, *, body: bytes | None = None, headers: dict[str, str] | None = None
+) -> tuple[int, dict[str, str], bytes]:
+    """One plain HTTP request as the TLS proxy would send it: (status, headers, body)."""
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    try:
+        connection.request(method, path, body=body, headers={"X-Forwarded-Proto": "https", **(headers or {})})
+        response = connection.getresponse()
+        return response.status, {k.lower(): v for k, v in response.getheaders()}, response.read()
+    finally:
+        connection.close()

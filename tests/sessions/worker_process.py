@@ -1,5 +1,7 @@
 """A real Celery worker as a subprocess (``celery -A ketaminecare worker``), for tests and bench.
 
+It runs from the runtime environment (requirements.txt alone: tests/runtime.py).
+
 It runs in its own process group so that it can be killed whole (the main process and its pool
 children) with SIGKILL, as a crashed machine would be.
 """
@@ -15,8 +17,9 @@ from pathlib import Path
 
 from django.db import connection
 
+from tests.runtime import runtime_bin
+
 ROOT = Path(__file__).resolve().parents[2]
-CELERY = ROOT / ".venv" / "bin" / "celery"
 
 
 def database_url() -> str:
@@ -46,7 +49,16 @@ class WorkerProcess:
         self.process: subprocess.Popen[bytes] | None = None
 
     def start(self, timeout: float = 60) -> None:
-        command = [str(CELERY), "-A", "ketaminecare", "worker", "-l", "info", "-n", f"{self.name}-{os.getpid()}@%h"]
+        command = [
+            runtime_bin("celery"),
+            "-A",
+            "ketaminecare",
+            "worker",
+            "-l",
+            "info",
+            "-n",
+            f"{self.name}-{os.getpid()}@%h",
+        ]
         command += ["--without-gossip", "--without-mingle", "--without-heartbeat"]
         if self.concurrency:
             command += ["--concurrency", str(self.concurrency)]
