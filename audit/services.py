@@ -8,15 +8,9 @@ from typing import Any
 from django.http import HttpRequest
 
 from audit.models import AuditEvent
-from ketaminecare.logging import request_id_var
+from ketaminecare.client import client_address
+from ketaminecare.logging import mask_path, request_id_var
 from ketaminecare.roles import user_roles
-
-
-def client_ip(request: HttpRequest) -> str | None:
-    """The client's address: the first X-Forwarded-For hop when behind the proxy, else the peer."""
-    forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
-    candidate = forwarded.split(",")[0].strip() if forwarded else request.META.get("REMOTE_ADDR", "")
-    return candidate or None
 
 
 def audit_record(
@@ -47,8 +41,9 @@ def audit_record(
         object_type=object_type,
         object_id=str(object_id or ""),
         method=request.method or "",
-        path=request.path[:300],
+        # A feed's URL is its credential: the trail keeps the feed's id (object_id), never its token.
+        path=mask_path(request.path)[:300],
         status_code=status_code,
-        ip_address=client_ip(request),
+        ip_address=client_address(request),
         request_id=request_id_var.get(),
     )

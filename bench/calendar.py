@@ -369,10 +369,9 @@ def measure(calls: dict[str, Callable[[], Any]], *, repeat: int, warmup: int) ->
 
 
 def _token_client(user: Any) -> Client:
-    from rest_framework.authtoken.models import Token
+    from accounts.services import token_issue
 
-    token, _ = Token.objects.get_or_create(user=user)
-    return Client(HTTP_AUTHORIZATION=f"Token {token.key}")
+    return Client(HTTP_AUTHORIZATION=f"Token {token_issue(user=user).key}")
 
 
 def _month_bounds(month: str) -> tuple[dt.datetime, dt.datetime]:

@@ -329,8 +329,8 @@ def step_calendar(scale: Scale) -> dict[str, Any]:
 
 def _people() -> dict[str, Any]:
     from django.db.models import Count
-    from rest_framework.authtoken.models import Token
 
+    from accounts.services import token_issue
     from ketaminecare.roles import Role
     from sessions.models import StaffMember
 
@@ -344,8 +344,8 @@ def _people() -> dict[str, Any]:
     )
     assert desk is not None and therapist is not None
     return {
-        "desk_token": Token.objects.get_or_create(user=desk.user)[0].key,
-        "therapist_token": Token.objects.get_or_create(user=therapist.user)[0].key,
+        "desk_token": token_issue(user=desk.user).key,
+        "therapist_token": token_issue(user=therapist.user).key,
         "therapist_id": therapist.pk,
     }
 

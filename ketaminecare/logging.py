@@ -20,7 +20,11 @@ from typing import Any
 from django.core.signals import request_finished
 from django.http import HttpRequest, HttpResponse
 
+from ketaminecare.client import client_address
+
 request_id_var: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="-")
+# The trusted client address of the request being served (ketaminecare/client.py), or "-".
+client_var: contextvars.ContextVar[str] = contextvars.ContextVar("client", default="-")
 
 _VALID_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
 # A calendar feed's URL is its credential (/api/v1/feeds/<token>.ics).
@@ -56,7 +60,8 @@ ALLOWED_EXTRA = frozenset(
 
 
 class RequestIdMiddleware:
-    """Takes X-Request-ID from the proxy when well-formed (else makes one) and echoes it back.
+    """Takes X-Request-ID from the proxy when well-formed (else makes one) and echoes it back;
+    notes the trusted client address for the log lines of the request.
 
     The id stays set until the answer is finished (``request_finished``), not just until this
     middleware returns: Django logs a 4xx or 5xx answer (django.request) after the middleware.
@@ -69,6 +74,7 @@ class RequestIdMiddleware:
         incoming = request.headers.get("X-Request-ID", "")
         request_id = incoming if _VALID_REQUEST_ID.match(incoming) else uuid.uuid4().hex
         request_id_var.set(request_id)
+        client_var.set(client_address(request) or "-")
         response = self.get_response(request)
         response["X-Request-ID"] = request_id
         return response
@@ -76,6 +82,7 @@ class RequestIdMiddleware:
 
 def _forget_request_id(**kwargs: Any) -> None:
     request_id_var.set("-")
+    client_var.set("-")
 
 
 request_finished.connect(_forget_request_id, dispatch_uid="ketaminecare.logging.forget_request_id")
@@ -101,6 +108,7 @@ class JsonFormatter(logging.Formatter):
             "logger": record.name,
             "message": record.getMessage(),
             "request_id": getattr(record, "request_id", request_id_var.get()),
+            "client": client_var.get(),
         }
         for key in ALLOWED_EXTRA:
             if key in record.__dict__:

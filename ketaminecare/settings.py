@@ -4,6 +4,7 @@ The defaults run on a laptop: SQLite in ``var/``, DEBUG on, a development secret
 Production sets DATABASE_URL, REDIS_URL, SECRET_KEY, DEBUG=0, ALLOWED_HOSTS and TIME_ZONE.
 """
 
+import datetime as dt
 import os
 from pathlib import Path
 
@@ -30,6 +31,9 @@ if not SECRET_KEY:
         raise RuntimeError("SECRET_KEY must be set when DEBUG is off")
     SECRET_KEY = "insecure-development-key-never-use-in-production"  # noqa: S105 (DEBUG only)
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]")
+# How many proxies the operator runs in front of the web processes, each appending the address it
+# saw to X-Forwarded-For. 0: the header is not believed at all (ketaminecare/client.py).
+TRUSTED_PROXY_COUNT = int(os.environ.get("TRUSTED_PROXY_COUNT", "0"))
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -40,9 +44,10 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.postgres",
     "rest_framework",
-    "rest_framework.authtoken",
     "django_filters",
     "drf_spectacular",
+    "axes",
+    "accounts",
     "courses",
     "sessions.apps.TreatmentSessionsConfig",
     "audit",
@@ -56,8 +61,11 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "accounts.middleware.SignInThrottleMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last: turns a sign-in refused for a locked account into its lockout answer.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "ketaminecare.urls"
@@ -93,6 +101,38 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# Axes first: it refuses a locked account before any password is checked (accounts/lockout.py).
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
+
+# Sign-in lockout per account, for every way of signing in (django-axes).
+AXES_FAILURE_LIMIT = int(os.environ.get("LOGIN_LOCKOUT_FAILURES", "5"))
+AXES_COOLOFF_TIME = dt.timedelta(minutes=int(os.environ.get("LOGIN_LOCKOUT_MINUTES", "15")))
+AXES_LOCKOUT_PARAMETERS = ["username"]
+# The pages that sign in by form, throttled per client address like the API's token endpoint.
+SIGN_IN_URL_NAMES = ["admin:login", "rest_framework:login"]
+# Axes warns (W006) that an address is not locked as well. On purpose: a clinic's staff often share
+# one address (NAT), and five typos among them must not lock the whole clinic out. Guessing from
+# one address is held back by the login throttle per client address (LOGIN_THROTTLE_RATE) on every
+# sign-in path (accounts/middleware.py).
+SILENCED_SYSTEM_CHECKS = [
+    "axes.W006",
+    # "Fixed default value" for a TimeField fires only while the clock reads that time of day (a
+    # patient's quiet hours end at 08:00 by default: a warning from 07:59:50 to 08:00:10). A time
+    # of day is meant to be fixed.
+    "fields.W161",
+]
+AXES_RESET_ON_SUCCESS = True
+AXES_CLIENT_IP_CALLABLE = "ketaminecare.client.client_address"
+AXES_HTTP_RESPONSE_CODE = 429
+# Axes' own log lines name the username; accounts/lockout.py logs the lockout by user id instead.
+AXES_VERBOSE = False
+AXES_DISABLE_ACCESS_LOG = True
+
+# API tokens (accounts/): unused for API_TOKEN_IDLE_MINUTES, or API_TOKEN_MAX_HOURS after issue, a
+# token ends. A password change or a deactivation revokes every token of the user.
+API_TOKEN_IDLE_MINUTES = int(os.environ.get("API_TOKEN_IDLE_MINUTES", "60"))
+API_TOKEN_MAX_HOURS = int(os.environ.get("API_TOKEN_MAX_HOURS", "12"))
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -215,7 +255,7 @@ REST_FRAMEWORK = {
     # Token first: an anonymous API request then answers 401 with WWW-Authenticate: Token
     # (DRF takes the challenge from the first class); the browsable API still logs in by session.
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "accounts.authentication.ApiTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -268,6 +308,8 @@ LOGGING = {
     "loggers": {
         # Django logs a request's path on 4xx/5xx; paths hold ids only, never names.
         "django.request": {"level": "WARNING"},
+        # Axes writes usernames into its warnings; accounts/lockout.py logs lockouts by id.
+        "axes": {"level": "ERROR"},
     },
 }
 

@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
 from courses.models import CalendarFeed
 from ketaminecare.roles import Role, user_roles
@@ -72,10 +72,18 @@ def token_hash(token: str) -> str:
 # Selectors
 
 
+# A feed lives only as long as its owner's access: a staff member who is active and can sign in,
+# or a patient whose account (when they have one) is open.
+OWNER_HAS_ACCESS = Q(staff__is_active=True, staff__user__is_active=True) | Q(
+    Q(patient__user__isnull=True) | Q(patient__user__is_active=True), patient__isnull=False
+)
+
+
 def feed_for_token(token: str) -> CalendarFeed | None:
-    """The live feed a token opens, or None (unknown and revoked tokens alike)."""
+    """The live feed a token opens, or None (unknown and revoked tokens, and feeds whose owner has
+    lost their access, alike)."""
     return (
-        CalendarFeed.objects.filter(token_hash=token_hash(token), revoked_at__isnull=True)
+        CalendarFeed.objects.filter(OWNER_HAS_ACCESS, token_hash=token_hash(token), revoked_at__isnull=True)
         .only("id", "staff_id", "patient_id")
         .first()
     )

@@ -7,6 +7,7 @@ when the suite runs on another database.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -25,6 +26,32 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for item in items:
         if item.get_closest_marker("postgres"):
             item.fixturenames.append("_require_postgres")
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _flush_through_the_audit_trigger() -> Iterator[None]:
+    """Let the test teardown empty the audit table, which the database refuses to TRUNCATE.
+
+    pytest-django empties the database after each transactional test with one TRUNCATE of every
+    table; the audit trail's trigger refuses that, as it must in production. In the tests alone,
+    the flush switches that trigger off around its own TRUNCATE, inside the same statement list.
+    """
+    from django.db.backends.postgresql.operations import DatabaseOperations
+
+    original = DatabaseOperations.sql_flush
+
+    def sql_flush(self: Any, style: Any, tables: Any, **kwargs: Any) -> list[str]:
+        statements = original(self, style, tables, **kwargs)
+        if "audit_auditevent" not in tables or not statements:
+            return statements
+        trigger = "ALTER TABLE audit_auditevent {} TRIGGER audit_event_no_truncate;"
+        return [trigger.format("DISABLE"), *statements, trigger.format("ENABLE")]
+
+    DatabaseOperations.sql_flush = sql_flush  # type: ignore[method-assign]
+    try:
+        yield
+    finally:
+        DatabaseOperations.sql_flush = original  # type: ignore[method-assign]
 
 
 @pytest.fixture

@@ -2,12 +2,8 @@
 
 from django.urls import include, path
 
-from ketaminecare.api.auth import LogoutView, MeView, TokenObtainView
-
 urlpatterns = [
-    path("auth/token/", TokenObtainView.as_view(), name="auth-token"),
-    path("auth/logout/", LogoutView.as_view(), name="auth-logout"),
-    path("auth/me/", MeView.as_view(), name="auth-me"),
+    path("", include("accounts.api.urls")),
     path("", include("courses.api.urls")),
     path("", include("sessions.api.urls")),
     path("", include("sessions.api.calendar_urls")),

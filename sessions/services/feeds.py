@@ -10,7 +10,7 @@ from typing import Any
 from django.db import transaction
 
 from courses.models import CalendarFeed, Patient
-from ketaminecare.errors import InvalidInput, InvalidTransition, NotAllowed, NotFound
+from ketaminecare.errors import InvalidInput, InvalidTransition, NotAllowed, NotFound, RuleViolation
 from ketaminecare.roles import Role, user_roles
 from sessions.feeds import MANAGERS, token_hash
 from sessions.models import StaffMember
@@ -22,6 +22,7 @@ TOKEN_BYTES = 32
 MSG_NO_OWN_CALENDAR = "You have no calendar of your own: name the staff member or the patient."
 MSG_NOT_YOURS = "Only the front desk or an administrator may manage another person's feed."
 MSG_REVOKED = "The feed is already revoked."
+MSG_OWNER_INACTIVE = "A feed cannot be issued for a person who no longer has access (inactive or closed account)."
 
 
 @dataclass(frozen=True)
@@ -73,17 +74,23 @@ def feed_owner_for(*, actor: Any, staff_id: int | None = None, patient_id: int |
 def feed_issue(*, owner: tuple[str, int], now: dt.datetime | None = None) -> IssuedFeed:
     """Make a new feed for the owner and revoke the owner's live ones: one live URL at a time.
 
-    Locks the owner's row, so two requests at once leave one live feed, not two.
+    Refused (409, feed_owner_active) for a staff member who is inactive or cannot sign in, or a
+    patient whose account is closed. Locks the owner's row, so two requests at once leave one live
+    feed, not two.
     """
     now = now_or(now)
     kind, owner_id = owner
     with transaction.atomic():
         if kind == "staff":
-            StaffMember.objects.select_for_update().get(pk=owner_id)
+            staff = StaffMember.objects.select_for_update(of=("self",)).select_related("user").get(pk=owner_id)
+            has_access = staff.is_active and staff.user.is_active
             live = CalendarFeed.objects.filter(staff_id=owner_id, revoked_at__isnull=True)
         else:
-            Patient.objects.select_for_update().get(pk=owner_id)
+            patient = Patient.objects.select_for_update(of=("self",)).select_related("user").get(pk=owner_id)
+            has_access = patient.user is None or patient.user.is_active
             live = CalendarFeed.objects.filter(patient_id=owner_id, revoked_at__isnull=True)
+        if not has_access:
+            raise RuleViolation(MSG_OWNER_INACTIVE, field=kind, rule="feed_owner_active")
         live.update(revoked_at=now)
         token = secrets.token_urlsafe(TOKEN_BYTES)
         feed = CalendarFeed.objects.create(

@@ -12,9 +12,9 @@ from typing import Any
 
 import pytest
 from django.contrib.auth.models import Group
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
+from accounts.services import token_issue
 from courses.models import Course, Patient, RescheduleRequest
 from ketaminecare.roles import Role
 from sessions.models import IntegrationAppointment, IntegrationWindow, TreatmentSession
@@ -47,8 +47,7 @@ class World:
         client = APIClient()
         user = self.users[role]
         if user is not None:
-            token, _ = Token.objects.get_or_create(user=user)
-            client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+            client.credentials(HTTP_AUTHORIZATION=f"Token {token_issue(user=user).key}")
         return client
 
 

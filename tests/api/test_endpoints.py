@@ -7,8 +7,8 @@ import itertools
 
 import pytest
 from django.utils import timezone
-from rest_framework.authtoken.models import Token
 
+from accounts.models import ApiToken
 from courses.models import Patient, RescheduleRequest
 from sessions.models import IntegrationWindow, RuleOverride, TreatmentSession
 from tests.api.conftest import World
@@ -173,7 +173,7 @@ def test_sessions_filter_by_patient_date_and_upcoming(world: World):
 def test_logout_revokes_the_token(world: World):
     client = world.client("front_desk")
     assert client.post("/api/v1/auth/logout/").status_code == 204
-    assert not Token.objects.filter(user=world.users["front_desk"]).exists()
+    assert not ApiToken.objects.filter(user=world.users["front_desk"], revoked_at__isnull=True).exists()
     assert client.get("/api/v1/sessions/").status_code == 401
 
 

@@ -11,9 +11,9 @@ from typing import Any
 
 import pytest
 from django.utils import timezone
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
+from accounts.services import token_issue
 from courses.models import Contraindication
 from tests import factories
 
@@ -22,8 +22,7 @@ pytestmark = pytest.mark.django_db
 
 def login(user: Any) -> APIClient:
     client = APIClient()
-    token, _ = Token.objects.get_or_create(user=user)
-    client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    client.credentials(HTTP_AUTHORIZATION=f"Token {token_issue(user=user).key}")
     return client
 
 

@@ -18,6 +18,7 @@ import pytest
 from django.db import transaction
 from django.utils import timezone
 
+from accounts.services import token_issue
 from courses.models import RescheduleRequest, Screening
 from ketaminecare.roles import Role
 from sessions.models import TimeOff, TreatmentSession, WorkingHours
@@ -79,6 +80,7 @@ def ids(world: World) -> dict[str, Any]:
         "time_off": world.extra["time_off"].pk,
         "feed_a": world.extra["feed_a"].feed.pk,
         "feed_token": world.extra["feed_a"].token,
+        "token_a": world.extra["token_a"].pk,
     }
 
 
@@ -109,6 +111,13 @@ ROWS = [
     # Authentication
     Row("GET", "/api/v1/auth/me/", expect(200, EVERYONE)),
     Row("POST", "/api/v1/auth/logout/", expect(204, EVERYONE)),
+    Row("GET", "/api/v1/auth/tokens/", expect(200, EVERYONE)),
+    # Only one's own tokens: another person's token id answers 404, as any object out of reach.
+    Row(
+        "POST",
+        "/api/v1/auth/tokens/{token_a}/revoke/",
+        expect(204, ("patient_a",), **dict.fromkeys((*STAFF, "patient_b"), 404)),
+    ),
     Row(
         "POST",
         "/api/v1/auth/token/",
@@ -316,6 +325,7 @@ def matrix_world(world: World) -> World:
     )
     owner = feed_owner_for(actor=world.users["patient_a"])
     world.extra["feed_a"] = feed_issue(owner=owner)
+    world.extra["token_a"] = token_issue(user=world.users["patient_a"]).token
     return world
 
 
@@ -335,7 +345,17 @@ def test_every_endpoint_of_the_url_conf_is_in_the_matrix():
         template = row.path.split("?")[0]
         for name in ("patient_a", "course_a", "session_a2", "session_a", "window_a", "window_b", "appointment_a"):
             template = template.replace("{" + name + "}", "{id}")
-        for name in ("request_a", "screening_a", "protocol", "chair", "staff", "working_hours", "time_off", "feed_a"):
+        for name in (
+            "request_a",
+            "screening_a",
+            "protocol",
+            "chair",
+            "staff",
+            "working_hours",
+            "time_off",
+            "feed_a",
+            "token_a",
+        ):
             template = template.replace("{" + name + "}", "{id}")
         template = template.replace("{feed_token}", "{token}")
         covered.add((row.method, template))

@@ -33,8 +33,25 @@ def test_audit_record_keeps_who_which_patient_what_and_where():
     event.refresh_from_db()
     assert (event.actor_id, event.actor_username) == (user.pk, "fd1")
     assert event.patient_ids == [patient.pk]
-    assert event.ip_address == "203.0.113.9"
+    # No proxy is trusted by default: the header as sent is not believed, the peer is recorded.
+    assert event.ip_address == "10.0.0.7"
     assert event.path == "/api/v1/patients/1/"
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("proxies", "recorded"), [(0, "10.0.0.7"), (1, "10.0.0.1"), (2, "203.0.113.9"), (5, "203.0.113.9")]
+)
+def test_audit_record_takes_the_address_the_outermost_trusted_proxy_saw(settings, proxies, recorded):
+    settings.TRUSTED_PROXY_COUNT = proxies
+    event = audit_record(
+        request=_request(UserFactory()),
+        channel=AuditEvent.Channel.API,
+        action=AuditEvent.Action.VIEW,
+        patient_ids=[PatientFactory().pk],
+    )
+    assert event is not None
+    assert event.ip_address == recorded
 
 
 @pytest.mark.django_db
@@ -60,14 +77,17 @@ def test_audit_event_refuses_update_and_delete_through_the_orm():
 
 @pytest.mark.postgres
 @pytest.mark.django_db
-def test_audit_trigger_refuses_raw_update_and_delete_on_postgres():
+def test_audit_trigger_refuses_raw_update_delete_and_truncate_on_postgres():
     event = audit_record(request=_request(UserFactory()), channel="api", action="view", patient_ids=[1])
+    # As the table's owner (the tests connect as the superuser that made it): the triggers hold.
     for statement in (
         "UPDATE audit_auditevent SET verb = 'x' WHERE id = %s",
         "DELETE FROM audit_auditevent WHERE id = %s",
+        "TRUNCATE audit_auditevent",
+        "TRUNCATE audit_auditevent, auth_user CASCADE",
     ):
         with pytest.raises(DatabaseError, match="append-only"), transaction.atomic(), connection.cursor() as cursor:
-            cursor.execute(statement, [event.pk])
+            cursor.execute(statement, [event.pk] if "%s" in statement else None)
     assert AuditEvent.objects.filter(pk=event.pk, verb="").exists()
 
 

@@ -33,7 +33,6 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import redis
-from django.contrib.auth.hashers import PBKDF2PasswordHasher
 from django.db.models import Max
 from django.utils import timezone
 
@@ -53,7 +52,7 @@ from tests.e2e.evidence import (
     sms_calls,
     sms_delivered,
 )
-from tests.e2e.topology import Answer, Api, Service, free_port, tail, wait_for
+from tests.e2e.topology import Answer, Api, Service, free_port, tail, wait_for, with_server_password
 from tests.runtime import runtime_bin
 from tests.sessions.worker_process import WorkerProcess, database_url
 
@@ -213,14 +212,6 @@ class Clinic:
     protocol: TreatmentProtocol
 
 
-def with_server_password(user: Any) -> None:
-    """A password the web processes can check: the suite's own fast hasher is not theirs. Few
-    iterations keep the test quick; the server upgrades the hash at the first login."""
-    hasher = PBKDF2PasswordHasher()
-    user.password = hasher.encode(PASSWORD, hasher.salt(), iterations=1000)
-    user.save(update_fields=["password"])
-
-
 def open_clinic() -> Clinic:
     """Open around the clock every day, 16 chairs, 16 clinicians working whenever it is open."""
     always = {"opens": dt.time(0), "closes": dt.time(23, 59)}
@@ -245,8 +236,8 @@ def open_clinic() -> Clinic:
         ReminderRule.objects.create(
             protocol=protocol, kind=kind, minutes_before=minutes, send_sms=sms, send_email=email
         )
-    with_server_password(front_desk.user)
-    with_server_password(clinicians[0].user)
+    with_server_password(PASSWORD, front_desk.user)
+    with_server_password(PASSWORD, clinicians[0].user)
     return Clinic([factories.ChairFactory() for _ in range(16)], clinicians, front_desk, protocol)
 
 

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from django.contrib.auth.hashers import PBKDF2PasswordHasher
 
 from tests.runtime import runtime_bin
 
@@ -163,6 +164,14 @@ class Api:
             return False
         finally:
             connection.close()
+
+
+def with_server_password(password: str, user: Any) -> None:
+    """A password the web processes can check: the suite's own fast hasher is not theirs. Few
+    iterations keep the test quick; the server upgrades the hash at the first login."""
+    hasher = PBKDF2PasswordHasher()
+    user.password = hasher.encode(password, hasher.salt(), iterations=1000)
+    user.save(update_fields=["password"])
 
 
 def production_env(tmp_path: Path, **overrides: str) -> dict[str, str]:

@@ -2,8 +2,10 @@ import json
 import logging
 
 import pytest
+from django.http import HttpResponse
+from django.test import RequestFactory
 
-from ketaminecare.logging import JsonFormatter, RequestIdFilter, request_id_var
+from ketaminecare.logging import JsonFormatter, RequestIdFilter, RequestIdMiddleware, client_var, request_id_var
 
 
 @pytest.mark.django_db
@@ -84,3 +86,25 @@ def test_django_request_log_line_of_an_api_refusal_carries_the_request_id(client
     assert response.status_code == 401
     assert seen == ["proxy-refused-123"]
     assert request_id_var.get() == "-"  # forgotten once the answer is finished
+
+
+def test_log_lines_carry_the_trusted_client_address_not_the_header_as_sent(settings):
+    seen = []
+
+    def view(request):
+        seen.append(client_var.get())
+        return HttpResponse()
+
+    request = RequestFactory().get("/", REMOTE_ADDR="10.0.0.7", HTTP_X_FORWARDED_FOR="198.51.100.1, 203.0.113.9")
+    settings.TRUSTED_PROXY_COUNT = 0
+    RequestIdMiddleware(view)(request)
+    settings.TRUSTED_PROXY_COUNT = 1
+    RequestIdMiddleware(view)(request)
+    assert seen == ["10.0.0.7", "203.0.113.9"]
+
+    record = logging.LogRecord("kc", logging.INFO, __file__, 1, "x", None, None)
+    token = client_var.set("203.0.113.9")
+    try:
+        assert json.loads(JsonFormatter().format(record))["client"] == "203.0.113.9"
+    finally:
+        client_var.reset(token)

@@ -112,6 +112,48 @@ def test_every_feed_read_is_in_the_audit_trail_with_the_patients_it_showed(
         (str(own_feed["id"]), [patient.pk], AuditEvent.Action.VIEW),
     ]
     assert all(e.object_type == "courses.calendarfeed" and e.status_code == 200 for e in trail)
+    # The URL is the feed's credential: the trail names the feed by id and never keeps its token.
+    tokens = [feed["url"].rsplit("/", 1)[1].removesuffix(".ics") for feed in (staff_feed, own_feed)]
+    assert all(e.path == "/api/v1/feeds/***.ics" for e in trail)
+    assert not any(token in str(e.__dict__) for token in tokens for e in trail)
+
+
+@pytest.mark.parametrize("closed", ["staff_member", "staff_user"])
+def test_a_staff_feed_ends_when_its_owner_is_deactivated(clinic: factories.Clinic, booked: Any, closed: str) -> None:
+    member = clinic.clinicians[0]
+    feed = issue(client_for(member.user))
+    read(feed["url"])
+    if closed == "staff_member":
+        member.is_active = False
+        member.save(update_fields=["is_active"])
+    else:
+        member.user.is_active = False
+        member.user.save(update_fields=["is_active"])
+    assert APIClient().get(feed["url"]).status_code == 404
+
+
+def test_a_patient_feed_ends_when_their_account_is_closed(clinic: factories.Clinic, booked: Any, patient: Any) -> None:
+    user = patient_login(patient)
+    feed = issue(client_for(user))
+    read(feed["url"])
+    user.is_active = False
+    user.save(update_fields=["is_active"])
+    assert APIClient().get(feed["url"]).status_code == 404
+
+
+def test_no_feed_is_issued_for_an_inactive_person(clinic: factories.Clinic, patient: Any) -> None:
+    desk = client_for(clinic.front_desk.user)
+    member = clinic.clinicians[1]
+    member.is_active = False
+    member.save(update_fields=["is_active"])
+    refused = desk.post(FEEDS, {"staff": member.pk}, format="json")
+    assert (refused.status_code, refused.json()["rule"], refused.json()["field"]) == (409, "feed_owner_active", "staff")
+    user = patient_login(patient)
+    user.is_active = False
+    user.save(update_fields=["is_active"])
+    refused = desk.post(FEEDS, {"patient": patient.pk}, format="json")
+    assert (refused.status_code, refused.json()["rule"]) == (409, "feed_owner_active")
+    assert not CalendarFeed.objects.exists()
 
 
 def test_therapist_feed_moves_an_appointment_and_carries_closures_as_all_day(
