@@ -115,7 +115,7 @@ class ChairViewSet(_ConfigViewSet):
 
 
 @extend_schema_view(list=extend_schema(summary="Staff members"), retrieve=extend_schema(summary="A staff member"))
-class StaffMemberViewSet(viewsets.ReadOnlyModelViewSet):
+class StaffMemberViewSet(AuditedViewMixin, viewsets.ReadOnlyModelViewSet):
     permission_classes = (ActionRoles,)
     action_roles = {
         "list": STAFF,
@@ -144,6 +144,7 @@ class StaffMemberViewSet(viewsets.ReadOnlyModelViewSet):
         fall outside the person's working hours or in their time off: what is left to rebook
         after a change made with ``accept_conflicts``."""
         found = bookings_outside_availability(self.get_object(), now=timezone.now())
+        self.audit_touch(patient_ids=[b.patient_id for b in found])
         return Response([b.as_dict() for b in found])
 
     @extend_schema(
@@ -157,10 +158,11 @@ class StaffMemberViewSet(viewsets.ReadOnlyModelViewSet):
         """The whole clinic's list of what to rebook, earliest first: sessions and appointments
         from now on whose person is off, not working, inactive or no longer in the role."""
         found = bookings_outside(self.get_queryset(), now=timezone.now())
+        self.audit_touch(patient_ids=[b.patient_id for b in found])
         return Response([b.as_dict() for b in found])
 
 
-class _StaffTimeViewSet(_ConfigViewSet):
+class _StaffTimeViewSet(AuditedViewMixin, _ConfigViewSet):
     """Writes go through sessions.services.staff_time: a change that leaves bookings outside the
     person's time answers 409 (rule staff_has_bookings) unless ``accept_conflicts`` is true, and
     the answer then lists the bookings to move."""
@@ -168,6 +170,7 @@ class _StaffTimeViewSet(_ConfigViewSet):
     def _changed(self, serializer: BaseSerializer, change: StaffTimeChange) -> None:
         serializer.instance = change.instance
         serializer.context["bookings_to_move"] = [b.as_dict() for b in change.bookings_to_move]
+        self.audit_touch(patient_ids=[b.patient_id for b in change.bookings_to_move])
 
     @staticmethod
     def _changes(serializer: BaseSerializer) -> tuple[dict[str, Any], bool]:
@@ -217,6 +220,7 @@ class WorkingHoursViewSet(_StaffTimeViewSet):
             block_id=self.get_object().pk, accept_conflicts=query.validated_data["accept_conflicts"]
         )
         if change.bookings_to_move:
+            self.audit_touch(patient_ids=[b.patient_id for b in change.bookings_to_move])
             return Response({"bookings_to_move": [b.as_dict() for b in change.bookings_to_move]})
         return Response(status=status.HTTP_204_NO_CONTENT)
 
@@ -379,7 +383,7 @@ class SessionViewSet(AuditedViewMixin, mixins.ListModelMixin, mixins.RetrieveMod
 # Availability
 
 
-class AvailabilityView(generics.GenericAPIView):
+class AvailabilityView(AuditedViewMixin, generics.GenericAPIView):
     """Free chair-and-clinician stretches, long enough for one session of the protocol."""
 
     permission_classes = (ActionRoles,)
@@ -405,6 +409,9 @@ class AvailabilityView(generics.GenericAPIView):
             patient_id=data["patient"].pk if data.get("patient") else None,
             now=timezone.now(),
         )
+        if data.get("patient"):
+            # The free times of a named patient are a read of that patient's schedule.
+            self.audit_touch(patient_ids=[data["patient"].pk])
         page = self.paginate_queryset(cast(Any, blocks))
         return self.get_paginated_response(s.FreeBlockSerializer(page, many=True).data)
 

@@ -57,6 +57,8 @@ class BookingToMove:
     staff_id: int
     starts_at: dt.datetime
     ends_at: dt.datetime
+    # Whose booking it is: for the audit trail of whoever reads the list, not in the answer.
+    patient_id: int
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -88,16 +90,16 @@ def bookings_outside(people: Iterable[StaffMember], *, now: dt.datetime) -> list
     if not by_id:
         return []
     rows = [
-        ("session", pk, staff_id, starts, ends)
-        for pk, staff_id, starts, ends in TreatmentSession.objects.filter(
+        ("session", pk, staff_id, starts, ends, patient_id)
+        for pk, staff_id, starts, ends, patient_id in TreatmentSession.objects.filter(
             clinician_id__in=by_id, status__in=SESSION_STATUSES, ends_at__gt=now
-        ).values_list("id", "clinician_id", "starts_at", "ends_at")
+        ).values_list("id", "clinician_id", "starts_at", "ends_at", "patient_id")
     ]
     rows += [
-        ("appointment", pk, staff_id, starts, ends)
-        for pk, staff_id, starts, ends in IntegrationAppointment.objects.filter(
+        ("appointment", pk, staff_id, starts, ends, patient_id)
+        for pk, staff_id, starts, ends, patient_id in IntegrationAppointment.objects.filter(
             therapist_id__in=by_id, status__in=APPOINTMENT_STATUSES, ends_at__gt=now
-        ).values_list("id", "therapist_id", "starts_at", "ends_at")
+        ).values_list("id", "therapist_id", "starts_at", "ends_at", "patient_id")
     ]
     if not rows:
         return []
@@ -115,7 +117,7 @@ def bookings_outside(people: Iterable[StaffMember], *, now: dt.datetime) -> list
     )
     zone = clinic_zone()
     found = []
-    for kind, pk, staff_id, starts, ends in rows:
+    for kind, pk, staff_id, starts, ends, patient_id in rows:
         person = by_id[staff_id]
         if (
             not person.is_active
@@ -123,7 +125,7 @@ def bookings_outside(people: Iterable[StaffMember], *, now: dt.datetime) -> list
             or not within_weekly_hours(hours.get(staff_id, {}), starts, ends, zone)
             or not off.is_free(staff_id, starts, ends)
         ):
-            found.append(BookingToMove(kind, pk, staff_id, starts, ends))
+            found.append(BookingToMove(kind, pk, staff_id, starts, ends, patient_id))
     return found
 
 

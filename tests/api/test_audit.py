@@ -82,3 +82,30 @@ def test_the_admin_records_a_patient_page_view(world, events, client):
     assert client.get(f"/admin/courses/patient/{world.patient_a.pk}/change/").status_code == 200
     [event] = events(world.patient_a.pk)
     assert (event.channel, event.action) == (AuditEvent.Channel.ADMIN, AuditEvent.Action.VIEW)
+
+
+@pytest.mark.django_db
+def test_free_times_asked_for_a_named_patient_are_a_read_of_that_patient(world, events):
+    day = world.session_a.local_date
+    query = {"start": day.isoformat(), "end": day.isoformat(), "protocol": world.clinic.protocol.pk}
+    client = world.client("front_desk")
+    assert client.get("/api/v1/availability/", query).status_code == 200
+    assert not AuditEvent.objects.exists()  # nobody named, nobody read
+    assert client.get("/api/v1/availability/", {**query, "patient": world.patient_b.pk}).status_code == 200
+    [event] = events(world.patient_b.pk)
+    assert (event.actor_id, event.status_code) == (world.users["front_desk"].pk, 200)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("url", ["/api/v1/staff/{staff}/bookings-to-move/", "/api/v1/staff/bookings-to-move/"])
+def test_bookings_to_move_record_the_patients_whose_bookings_they_list(world, events, url):
+    clinician = world.session_a.clinician
+    clinician.is_active = False  # everything they were booked for is left to move
+    clinician.save(update_fields=["is_active"])
+    response = world.client("front_desk").get(url.format(staff=clinician.pk))
+    assert response.status_code == 200
+    listed = {row["id"] for row in response.json() if row["type"] == "session"}
+    assert world.session_a.pk in listed
+    [event] = AuditEvent.objects.all()
+    assert world.patient_a.pk in event.patient_ids
+    assert "patient" not in str(response.json())  # the answer itself is unchanged: no patient ids
