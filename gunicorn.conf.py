@@ -3,6 +3,11 @@
 import multiprocessing
 import os
 
+from ketaminecare.gunicorn_errors import install as answer_errors_in_json
+
+# gunicorn's own refusals (below) answer in the API's JSON error shape, not an HTML page.
+answer_errors_in_json()
+
 bind = os.environ.get("GUNICORN_BIND", f"0.0.0.0:{os.environ.get('PORT', '8000')}")
 workers = int(os.environ.get("WEB_CONCURRENCY", multiprocessing.cpu_count() * 2 + 1))
 threads = int(os.environ.get("GUNICORN_THREADS", "1"))
@@ -25,6 +30,12 @@ access_log_format = (
 )
 errorlog = "-"
 preload_app = True
+# What gunicorn itself accepts, before the application's own limits (ketaminecare/limits.py: a URL
+# of MAX_URL_LENGTH characters, a body of MAX_REQUEST_BODY_BYTES): a request line of at most 8190
+# bytes (gunicorn's ceiling), at most 100 header fields of at most 8190 bytes each.
+limit_request_line = int(os.environ.get("GUNICORN_LIMIT_REQUEST_LINE", "8190"))
+limit_request_fields = int(os.environ.get("GUNICORN_LIMIT_REQUEST_FIELDS", "100"))
+limit_request_field_size = int(os.environ.get("GUNICORN_LIMIT_REQUEST_FIELD_SIZE", "8190"))
 # gunicorn's control socket (for gunicornc) defaults to one path per user, which every gunicorn
 # that user runs on the host would share and take from each other: off unless given a path
 # (by this variable: a --control-socket flag alone does not turn it back on).

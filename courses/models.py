@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import zoneinfo
 
 from django.conf import settings
@@ -10,12 +11,20 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Q
 
+# Files in the system's zone directory that zoneinfo opens but that name no IANA zone: the
+# machine's own zone (which differs from server to server), and tzcode's placeholders.
+NOT_IANA_ZONES = frozenset({"localtime", "Factory", "posixrules"})
+
+
+@functools.cache
+def _iana_zones() -> frozenset[str]:
+    return frozenset(zoneinfo.available_timezones()) - NOT_IANA_ZONES
+
 
 def validate_time_zone(value: str) -> None:
-    try:
-        zoneinfo.ZoneInfo(value)
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError) as exc:
-        raise ValidationError(f"{value!r} is not an IANA time zone name.") from exc
+    """An IANA zone name ("Europe/Berlin"), never a path or the machine's own "localtime"."""
+    if value not in _iana_zones():
+        raise ValidationError(f"{value!r} is not an IANA time zone name.")
 
 
 def default_time_zone() -> str:

@@ -55,6 +55,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "ketaminecare.logging.RequestIdMiddleware",
+    "ketaminecare.limits.RequestLimitsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -67,6 +68,12 @@ MIDDLEWARE = [
     # Last: turns a sign-in refused for a locked account into its lockout answer.
     "axes.middleware.AxesMiddleware",
 ]
+
+# What a request may carry (ketaminecare/limits.py); each limit is answered in the JSON error shape.
+MAX_URL_LENGTH = int(os.environ.get("MAX_URL_LENGTH", "4096"))
+MAX_REQUEST_BODY_BYTES = int(os.environ.get("MAX_REQUEST_BODY_BYTES", str(1024 * 1024)))
+DATA_UPLOAD_MAX_MEMORY_SIZE = MAX_REQUEST_BODY_BYTES
+DATA_UPLOAD_MAX_NUMBER_FIELDS = int(os.environ.get("MAX_REQUEST_FIELDS", "1000"))
 
 ROOT_URLCONF = "ketaminecare.urls"
 WSGI_APPLICATION = "ketaminecare.wsgi.application"
@@ -259,6 +266,11 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_PARSER_CLASSES": [
+        "ketaminecare.api.parsers.BoundedJSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "DEFAULT_PAGINATION_CLASS": "ketaminecare.api.pagination.Pagination",
     "PAGE_SIZE": 50,
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],

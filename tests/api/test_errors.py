@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 from typing import Any
 
 import pytest
 from django.utils import timezone
+from rest_framework.test import APIClient
 
 from courses.models import Course, Patient
 from sessions.models import IntegrationAppointment, IntegrationWindow, TreatmentSession
@@ -367,9 +369,16 @@ def test_a_duplicate_chair_name_and_inverted_staff_times_answer_400(world: World
     assert_error(off, 400, field="ends_at")
 
 
-def test_a_bad_time_zone_in_preferences_answers_400(world: World):
-    response = world.client("patient_a").patch("/api/v1/me/preferences/", {"time_zone": "Mars/Olympus"}, format="json")
-    assert_error(response, 400, field="time_zone", rule="iana_time_zone")
+@pytest.mark.parametrize("zone", ["Mars/Olympus", "localtime", "posixrules", "../zoneinfo/UTC", "/etc/localtime", ""])
+def test_a_time_zone_that_is_not_an_iana_name_answers_400(world: World, zone: str):
+    response = world.client("patient_a").patch("/api/v1/me/preferences/", {"time_zone": zone}, format="json")
+    assert_error(response, 400, field="time_zone", rule="iana_time_zone" if zone else None)
+
+
+def test_an_iana_time_zone_is_accepted(world: World):
+    response = world.client("patient_a").patch("/api/v1/me/preferences/", {"time_zone": "Europe/Berlin"}, format="json")
+    assert response.status_code == 200
+    assert response.json()["time_zone"] == "Europe/Berlin"
 
 
 def test_login_failures_answer_400_and_are_throttled(world: World):
@@ -392,3 +401,53 @@ def test_a_bad_token_answers_401(world: World):
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION="Token not-a-token")
     assert_error(client.get("/api/v1/sessions/"), 401)
+
+
+def test_a_json_body_nested_thousands_deep_answers_400_even_to_an_anonymous_caller(world: World, caplog):
+    body = "[" * 5000 + "]" * 5000
+    response = APIClient().post("/api/v1/auth/token/", body, content_type="application/json")
+    assert_error(response, 400)
+    assert "nested too deep" in response.json()["message"]
+    assert "Traceback" not in caplog.text
+
+
+def test_a_body_past_the_limit_answers_413_before_it_is_parsed(world: World, settings):
+    settings.MAX_REQUEST_BODY_BYTES = 1000
+    body = json.dumps({"username": "x" * 2000, "password": "y"})
+    response = world.client("front_desk").post("/api/v1/patients/", body, content_type="application/json")
+    assert_error(response, 413, rule="max_body_size")
+
+
+def test_a_body_without_a_declared_length_is_cut_at_the_limit_too(world: World, settings):
+    from io import BytesIO
+
+    from ketaminecare.api.parsers import BodyTooLarge, BoundedJSONParser
+
+    settings.MAX_REQUEST_BODY_BYTES = 100
+    parser = BoundedJSONParser()
+    with pytest.raises(BodyTooLarge):
+        parser.parse(BytesIO(b"[" + b"1," * 100 + b"1]"), "application/json", {})
+    assert parser.parse(BytesIO(b'{"a": 1}'), "application/json", {}) == {"a": 1}
+
+
+def test_a_url_past_the_limit_answers_414(world: World, settings):
+    settings.MAX_URL_LENGTH = 200
+    response = world.client("front_desk").get("/api/v1/sessions/", {"patient": "1" * 300})
+    assert_error(response, 414, rule="max_url_length")
+
+
+def test_too_many_query_fields_answer_400(world: World, settings):
+    settings.DATA_UPLOAD_MAX_NUMBER_FIELDS = 10
+    query = "&".join(f"f{n}=1" for n in range(20))
+    response = world.client("front_desk").get(f"/api/v1/sessions/?{query}")
+    assert_error(response, 400, rule="max_fields")
+
+
+@pytest.mark.parametrize("debug", [True, False])
+def test_an_unknown_api_path_answers_json_404_in_every_mode(world: World, settings, debug: bool):
+    settings.DEBUG = debug
+    response = world.client("front_desk").get("/api/v1/no-such-thing/")
+    assert response["Content-Type"] == "application/json"
+    assert_error(response, 404)
+    anonymous = APIClient().get("/api/nothing/here/")
+    assert_error(anonymous, 404)
