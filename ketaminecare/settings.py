@@ -1,7 +1,8 @@
 """Settings for KetamineCare, read from the environment.
 
-The defaults run on a laptop: SQLite in ``var/``, DEBUG on, a development secret key.
-Production sets DATABASE_URL, REDIS_URL, SECRET_KEY, DEBUG=0, ALLOWED_HOSTS and TIME_ZONE.
+They fail closed: DEBUG is off unless DEBUG=1 says otherwise, and a server without SECRET_KEY
+refuses to start unless DEBUG is explicitly on (``bin/demo`` and ``bin/test`` set DEBUG=1).
+Production sets DATABASE_URL, REDIS_URL, SECRET_KEY, ALLOWED_HOSTS and TIME_ZONE.
 """
 
 import datetime as dt
@@ -24,11 +25,11 @@ def env_list(name: str, default: str) -> list[str]:
     return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
 
 
-DEBUG = env_bool("DEBUG", True)
+DEBUG = env_bool("DEBUG", False)
 SECRET_KEY = os.environ.get("SECRET_KEY", "")
 if not SECRET_KEY:
     if not DEBUG:
-        raise RuntimeError("SECRET_KEY must be set when DEBUG is off")
+        raise RuntimeError("SECRET_KEY must be set (or DEBUG=1 for development only)")
     SECRET_KEY = "insecure-development-key-never-use-in-production"  # noqa: S105 (DEBUG only)
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]")
 # How many proxies the operator runs in front of the web processes, each appending the address it
@@ -46,6 +47,8 @@ INSTALLED_APPS = [
     "rest_framework",
     "django_filters",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
+    "csp",
     "axes",
     "accounts",
     "courses",
@@ -58,6 +61,9 @@ MIDDLEWARE = [
     "ketaminecare.limits.RequestLimitsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # After whitenoise: static files keep their long caching, everything dynamic is no-store.
+    "ketaminecare.headers.NoStoreMiddleware",
+    "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -81,7 +87,7 @@ WSGI_APPLICATION = "ketaminecare.wsgi.application"
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [],
+        "DIRS": [BASE_DIR / "ketaminecare" / "templates"],
         "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [
@@ -289,6 +295,10 @@ SPECTACULAR_SETTINGS = {
     ),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # Swagger UI from the drf-spectacular-sidecar package, served by the app: no CDN.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     # One name per choice set, where several models call theirs "status" or "outcome".
     "ENUM_NAME_OVERRIDES": {
@@ -301,6 +311,28 @@ SPECTACULAR_SETTINGS = {
         "ContraindicationEnum": "courses.models.Contraindication",
         "WeekdayEnum": "sessions.models.Weekday",
     },
+}
+
+# The schema and its documentation: for signed-in users (the docs page sends others to sign in)
+# unless API_DOCS_PUBLIC=1.
+API_DOCS_PUBLIC = env_bool("API_DOCS_PUBLIC", False)
+API_DOCS_LOGIN_URL = "/api/auth/login/"
+
+# A Content-Security-Policy on every page (django-csp): the service's own scripts only, no inline
+# script. Inline styles are allowed: Swagger UI and the admin set style attributes.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'", "'unsafe-inline'"],
+        "img-src": ["'self'", "data:"],
+        "connect-src": ["'self'"],
+        "font-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
 }
 
 # Logs: JSON lines with the request id (the default when DEBUG is off), or plain text.

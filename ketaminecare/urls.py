@@ -1,8 +1,9 @@
 from django.contrib import admin
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from ketaminecare.docs_views import DocsView, SchemaView
 from ketaminecare.health import health
+from ketaminecare.views import home
 
 # A path no route matches answers JSON in the one error shape under /api/ (HTML elsewhere).
 handler404 = "ketaminecare.api.exceptions.not_found"
@@ -12,11 +13,12 @@ admin.site.site_title = "KetamineCare"
 admin.site.index_title = "Clinic administration"
 
 urlpatterns = [
+    path("", home, name="home"),
     path("health/", health, name="health"),
     path("admin/", admin.site.urls),
     path("api/v1/", include("ketaminecare.api.urls")),
     # Session login and logout for the browsable API.
     path("api/auth/", include("rest_framework.urls")),
-    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+    path("api/schema/", SchemaView.as_view(), name="schema"),
+    path("api/docs/", DocsView.as_view(url_name="schema"), name="api-docs"),
 ]

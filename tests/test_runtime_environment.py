@@ -63,3 +63,31 @@ def test_the_runtime_environment_holds_none_of_the_development_tools() -> None:
 def test_the_deploy_checks_pass_in_the_runtime_environment() -> None:
     result = _run("manage.py", "check", "--deploy", "--fail-level", "WARNING")
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def _settings_probe(**env: str) -> subprocess.CompletedProcess[str]:
+    base = {k: v for k, v in _runtime_env().items() if k not in ("DEBUG", "SECRET_KEY")}
+    return subprocess.run(  # noqa: S603 (a fixed command line)
+        [
+            runtime_bin("python"),
+            "-c",
+            "import django; django.setup(); from django.conf import settings; print(settings.DEBUG)",
+        ],
+        cwd=ROOT,
+        env={**base, **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def test_without_a_secret_key_the_service_refuses_to_start_unless_debug_is_explicitly_on() -> None:
+    refused = _settings_probe()
+    assert refused.returncode != 0
+    assert "SECRET_KEY must be set" in refused.stderr
+    assert _settings_probe(DEBUG="0").returncode != 0
+    assert _settings_probe(DEBUG="1").stdout.strip() == "True"
+
+
+def test_debug_is_off_unless_it_is_asked_for() -> None:
+    assert _settings_probe(SECRET_KEY=secrets.token_urlsafe(50)).stdout.strip() == "False"

@@ -337,5 +337,4 @@ class FeedICalView(AuditedViewMixin, APIView):
         self.audit_touch(feed, patient_ids=shown)
         response = HttpResponse(body.encode(), content_type="text/calendar; charset=utf-8")
         response["Content-Disposition"] = 'inline; filename="calendar.ics"'
-        response["Cache-Control"] = "private, max-age=300"
         return response

@@ -108,6 +108,8 @@ def appointment_body(world: World, role: str) -> dict[str, Any]:
 
 
 ROWS = [
+    # The root: links only, for anyone
+    Row("GET", "/api/v1/", expect(200, ROLES)),
     # Authentication
     Row("GET", "/api/v1/auth/me/", expect(200, EVERYONE)),
     Row("POST", "/api/v1/auth/logout/", expect(204, EVERYONE)),

@@ -79,3 +79,22 @@ def test_too_many_headers_answer_431_in_json(port: int) -> None:
 
 def test_an_unknown_api_path_answers_json_404(port: int) -> None:
     assert _error(request(port, "GET", "/api/v1/nothing-here/"), 404)["code"] == "not_found"
+
+
+def test_every_answer_of_the_production_web_process_carries_its_security_headers(port: int) -> None:
+    status, headers, _ = request(port, "GET", "/")
+    assert status == 200
+    assert "script-src 'self'" in headers["content-security-policy"]
+    assert headers["cache-control"] == "no-store"
+    assert headers["strict-transport-security"].startswith("max-age=")
+    status, headers, _ = request(port, "GET", "/api/v1/sessions/")
+    assert status == 401
+    assert headers["cache-control"] == "no-store"
+
+
+def test_the_docs_assets_come_from_the_web_process_itself(port: int) -> None:
+    status, headers, _ = request(port, "GET", "/api/docs/")
+    assert (status, headers["location"]) == (302, "/api/auth/login/?next=/api/docs/")
+    status, headers, body = request(port, "GET", "/static/drf_spectacular_sidecar/swagger-ui-dist/swagger-ui-bundle.js")
+    assert status == 200, body[:200]
+    assert b"SwaggerUIBundle" in body
