@@ -18,6 +18,7 @@ from django.template.response import TemplateResponse
 from audit.hooks import AuditedAdminMixin
 from courses.models import Contraindication, Course, Patient, Screening, TreatmentProtocol
 from courses.services import screening_record
+from ketaminecare.admin_base import PrivateFieldsAdminMixin
 from ketaminecare.errors import DomainError
 from sessions.admin import SessionReadOnlyInline, report_each
 from sessions.selectors import course_list_with_progress
@@ -114,7 +115,7 @@ class ScreeningForm(forms.ModelForm):
 
 
 @admin.register(Screening)
-class ScreeningAdmin(AuditedAdminMixin, admin.ModelAdmin):
+class ScreeningAdmin(PrivateFieldsAdminMixin, AuditedAdminMixin, admin.ModelAdmin):
     """A screening is a clinical record: added through the service, never edited afterwards."""
 
     form = ScreeningForm

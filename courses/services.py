@@ -42,8 +42,9 @@ _CLINICIAN = [
     "treatment_sessions.override_course_rules",
     "treatment_sessions.view_ruleoverride",
 ]
+# Therapists read a patient's name and phone in the windows they book (as the API shows them),
+# never the patient's record: the API's patients/ answers them 403, and so does the admin.
 _THERAPIST = [
-    "courses.view_patient",
     "treatment_sessions.view_integrationwindow",
     *(f"treatment_sessions.{a}_integrationappointment" for a in ("view", "add", "change")),
 ]

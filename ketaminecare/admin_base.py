@@ -1,4 +1,5 @@
-"""Admin bases shared by the apps: rows that only the services may write."""
+"""Admin bases shared by the apps: rows that only the services may write, and private fields
+left out for the roles that may not read them."""
 
 from __future__ import annotations
 
@@ -6,6 +7,8 @@ from typing import Any
 
 from django.contrib import admin
 from django.http import HttpRequest
+
+from ketaminecare.access.fields import hidden_fields
 
 
 class ServicesOnlyAdmin(admin.ModelAdmin):
@@ -30,3 +33,25 @@ class ViewOnlyAdmin(ServicesOnlyAdmin):
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+
+class PrivateFieldsAdminMixin:
+    """Leaves out of every page (list columns, change form, read-only fields) the fields the access
+    policy hides from the user (ketaminecare.access.fields): the admin shows no more than the API."""
+
+    model: Any
+
+    def _hidden(self, request: HttpRequest) -> frozenset[str]:
+        return hidden_fields(request.user, self.model._meta.label_lower)
+
+    def get_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        hidden = self._hidden(request)
+        return [name for name in super().get_fields(request, obj) if name not in hidden]  # type: ignore[misc]
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        hidden = self._hidden(request)
+        return [name for name in super().get_readonly_fields(request, obj) if name not in hidden]  # type: ignore[misc]
+
+    def get_list_display(self, request: HttpRequest) -> Any:
+        hidden = self._hidden(request)
+        return [name for name in super().get_list_display(request) if name not in hidden]  # type: ignore[misc]

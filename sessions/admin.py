@@ -24,7 +24,7 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
 from audit.hooks import AuditedAdminMixin
-from ketaminecare.admin_base import ServicesOnlyAdmin, ViewOnlyAdmin
+from ketaminecare.admin_base import PrivateFieldsAdminMixin, ServicesOnlyAdmin, ViewOnlyAdmin
 from ketaminecare.errors import DomainError
 from ketaminecare.roles import Role
 from sessions.models import (
@@ -157,7 +157,7 @@ class RescheduleForm(forms.Form):
 
 
 @admin.register(TreatmentSession)
-class TreatmentSessionAdmin(AuditedAdminMixin, ServicesOnlyAdmin):
+class TreatmentSessionAdmin(PrivateFieldsAdminMixin, AuditedAdminMixin, ServicesOnlyAdmin):
     list_display = (
         "starts_in_clinic_zone",
         "patient",

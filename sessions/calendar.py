@@ -6,7 +6,7 @@ dicts the API serialises, without model instances or nested serializers. What ea
 is decided here, so that no view can show more than its caller may:
 
 - front desk, clinicians and administrators see everything, with the sessions' details (course,
-  sequence, ride home, hold reason);
+  sequence, ride home; the hold reason only for the roles ketaminecare.access.fields shows it to);
 - therapists see sessions' times, places and people, windows and appointments, never a session's
   details (a hold reason is clinical);
 - a patient sees only their own sessions, windows and appointments, and the clinic's closures.
@@ -26,6 +26,8 @@ from zoneinfo import ZoneInfo
 from django.db.models import Exists, OuterRef
 
 from courses.models import Patient
+from ketaminecare.access.fields import SESSION as SESSION_RECORD
+from ketaminecare.access.fields import hidden_for_roles
 from ketaminecare.roles import Role, user_roles
 from sessions.models import ClosureDay, IntegrationAppointment, IntegrationWindow, TreatmentSession
 from sessions.selectors import clinic_zone
@@ -77,6 +79,8 @@ class Viewer:
 
     visibility: Visibility
     patient_id: int | None = None
+    # A session's hold reason is clinical: only the roles the access policy shows it to see it.
+    sees_hold_reason: bool = False
 
     @property
     def is_staff(self) -> bool:
@@ -101,7 +105,7 @@ def calendar_viewer(user: Any) -> Viewer | None:
     """The widest view a user's roles give (one query, two for a patient); None when none."""
     roles = user_roles(user)
     if roles & {Role.FRONT_DESK, Role.CLINICIAN, Role.ADMINISTRATOR}:
-        return Viewer(Visibility.FULL)
+        return Viewer(Visibility.FULL, sees_hold_reason="hold_reason" not in hidden_for_roles(roles, SESSION_RECORD))
     if Role.THERAPIST in roles:
         return Viewer(Visibility.THERAPIST)
     if Role.PATIENT in roles:
@@ -254,15 +258,10 @@ def _sessions(
         patient, suffix = patients.get(patient_id) or people.patient(patient_id, row[11], row[12])
         is_maintenance = phase == maintenance
         details: dict[str, Any] | None = None
-        if full:
-            details = {
-                "course_id": row[13],
-                "sequence": row[14],
-                "ride_home_confirmed": row[15],
-                "hold_reason": row[16],
-            }
-        elif own:
+        if full or own:
             details = {"course_id": row[13], "sequence": row[14], "ride_home_confirmed": row[15]}
+            if viewer.sees_hold_reason:
+                details["hold_reason"] = row[16]
         event = {
             "type": MAINTENANCE_SESSION if is_maintenance else SESSION,
             "id": pk,

@@ -15,7 +15,8 @@ What a feed says, decided once for every calendar application that may show it o
   appointment"; LOCATION is the clinic's name and address (a staff feed adds the chair's name).
   A staff feed adds the patient's initials to SUMMARY, never a name, a diagnosis or a dose; a
   patient's feed names nobody. Free text that an administrator typed (clinic name and address,
-  chair names) is left out of the feed when it contains one of FORBIDDEN_WORDS.
+  chair names) is left out of the feed when it contains a word of the one privacy vocabulary
+  (ketaminecare.access.privacy).
 - A staff member's feed holds what they are booked for: sessions they give (clinicians) and
   integration appointments they hold (therapists), plus the clinic's closure days. A patient's
   feed holds their sessions and integration appointments.
@@ -25,7 +26,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -33,6 +33,7 @@ from django.conf import settings
 from django.db.models import Q, QuerySet
 
 from courses.models import CalendarFeed
+from ketaminecare.access.privacy import is_private_safe
 from ketaminecare.roles import Role, user_roles
 from sessions.models import ClosureDay, IntegrationAppointment, TreatmentSession
 from sessions.selectors import clinic_zone
@@ -45,21 +46,6 @@ SUMMARY_SESSION = "Clinic appointment"
 SUMMARY_APPOINTMENT = "Follow-up appointment"
 SUMMARY_CLOSURE = "Clinic closed"
 CALENDAR_NAME = "Clinic appointments"
-
-# Words a feed never carries (checked case-insensitively in every piece of free text it holds).
-FORBIDDEN_WORDS = (
-    "ketamine",
-    "esketamine",
-    "spravato",
-    "infusion",
-    "ptsd",
-    "depression",
-    "therapy",
-    "psychiatric",
-    "dose",
-    "treatment",
-)
-_FORBIDDEN = re.compile("|".join(FORBIDDEN_WORDS), re.IGNORECASE)
 
 MANAGERS = (Role.FRONT_DESK, Role.ADMINISTRATOR)
 
@@ -145,7 +131,7 @@ def utc_stamp(value: dt.datetime) -> str:
 
 def clean_text(*parts: str) -> str:
     """The parts joined with ", ", leaving out any that carry a forbidden word."""
-    return ", ".join(part for part in parts if part and not _FORBIDDEN.search(part))
+    return ", ".join(part for part in parts if part and is_private_safe(part))
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -24,19 +23,10 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.template import Context, Engine
 
+from ketaminecare.access.privacy import forbidden_words
 from sessions.reminder_models import Channel, ReminderKind
 
 TEMPLATE_ROOT = Path(__file__).resolve().parent / "templates"
-
-# Words a reminder never contains, as stems matched at the start of a word, case-insensitively.
-FORBIDDEN_PATTERN = re.compile(
-    r"\b("
-    r"(es)?ketamine|spravato|ptsd|post[- ]?traumatic|trauma\w*|(anti)?depress\w*|infusion\w*|"
-    r"therap\w*|psychiatr\w*|psycholog\w*|psychedelic\w*|psychotherap\w*|mental[- ]health|"
-    r"diagnos\w*|dos(e|es|ed|ing)|drugs?|medication\w*|an(a)?esthe\w*|suicid\w*|integration|rems"
-    r")\b",
-    re.IGNORECASE,
-)
 
 FALLBACK_PREPARATION = "Please follow the preparation instructions the clinic gave you."
 
@@ -47,10 +37,6 @@ class ForbiddenContent(ValueError):
     def __init__(self, found: list[str]) -> None:
         super().__init__("a reminder text names a drug, a diagnosis or a treatment")
         self.found = found
-
-
-def forbidden_words(text: str) -> list[str]:
-    return sorted({m.group(0).lower() for m in FORBIDDEN_PATTERN.finditer(text)})
 
 
 def clean_free_text(text: str, fallback: str = "") -> str:

@@ -33,7 +33,8 @@ from courses.services import (
     reschedule_request_handle,
     screening_record,
 )
-from ketaminecare.api.permissions import CLINIC_WIDE, STAFF, ActionRoles, has_role
+from ketaminecare.access.fields import SCREENING, hidden_fields
+from ketaminecare.api.permissions import CLINIC_WIDE, STAFF, ActionRoles
 from ketaminecare.api.schema import error_responses
 from ketaminecare.api.serializers import BoundedDateFilter, IdFilter
 from ketaminecare.errors import NotFound
@@ -47,8 +48,6 @@ from sessions.services.booking import (
     maintenance_series_book,
 )
 from sessions.services.lifecycle import course_cancel
-
-CLINICAL = (Role.CLINICIAN, Role.ADMINISTRATOR)
 
 
 def _input(request: Request, serializer_class: type[BaseSerializer], **context: Any) -> dict[str, Any]:
@@ -192,7 +191,7 @@ class ScreeningViewSet(
         return screenings_visible_to(self.request.user)
 
     def get_serializer_class(self) -> Any:
-        if self.action == "create" or has_role(self.request.user, *CLINICAL):
+        if self.action == "create" or not hidden_fields(self.request.user, SCREENING):
             return s.ScreeningSerializer
         return s.ScreeningOutcomeSerializer
 

@@ -40,7 +40,8 @@ class CalendarEventSerializer(serializers.Serializer):
         allow_null=True,
         help_text=(
             "By type. Session, for front desk, clinicians and administrators: course_id, sequence, "
-            "ride_home_confirmed, hold_reason; for the patient: course_id, sequence, ride_home_confirmed; "
+            "ride_home_confirmed, and hold_reason for clinicians and administrators; "
+            "for the patient: course_id, sequence, ride_home_confirmed; "
             "for therapists: null. Integration window: session_id. Integration appointment: window_id. "
             "Closure: reason."
         ),

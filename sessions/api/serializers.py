@@ -10,6 +10,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from courses.models import Patient, TreatmentProtocol
+from ketaminecare.access.fields import SESSION, hidden_fields
 from ketaminecare.api.serializers import AwareDateTimeField, BoundedDateField, StrictModelSerializer, StrictSerializer
 from ketaminecare.roles import Role
 from sessions.models import (
@@ -199,12 +200,23 @@ class RuleOverrideSerializer(serializers.Serializer):
     reason = serializers.CharField()
 
 
+def session_serializer_for(user: Any) -> type[SessionSerializer]:
+    """The session as ``user`` may read it: with its private fields only for the roles that see them."""
+    return SessionSerializer if hidden_fields(user, SESSION) else ClinicalSessionSerializer
+
+
 class SessionRescheduleSerializer(serializers.Serializer):
-    session = ClinicalSessionSerializer()
+    session = serializers.SerializerMethodField()
     overrides = RuleOverrideSerializer(many=True)
     cancelled_appointments = serializers.ListField(
         child=serializers.IntegerField(), help_text="Integration appointments the moved window no longer holds."
     )
+
+    @extend_schema_field(SessionSerializer)
+    def get_session(self, body: dict[str, Any]) -> dict[str, Any]:
+        request = self.context.get("request")
+        serializer_class = session_serializer_for(getattr(request, "user", None))
+        return dict(serializer_class(body["session"], context=self.context).data)
 
 
 class EmptyInputSerializer(StrictSerializer):

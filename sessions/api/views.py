@@ -281,9 +281,7 @@ class SessionViewSet(AuditedViewMixin, mixins.ListModelMixin, mixins.RetrieveMod
         return sessions_visible_to(self.request.user)
 
     def get_serializer_class(self) -> Any:
-        if has_role(self.request.user, *CLINICAL):
-            return s.ClinicalSessionSerializer
-        return s.SessionSerializer
+        return s.session_serializer_for(self.request.user)
 
     def _answer(self, session_id: int) -> Response:
         session = self.get_queryset().get(pk=session_id)
@@ -312,7 +310,7 @@ class SessionViewSet(AuditedViewMixin, mixins.ListModelMixin, mixins.RetrieveMod
             "overrides": result.overrides,
             "cancelled_appointments": [a.pk for a in result.cancelled_appointments],
         }
-        return Response(s.SessionRescheduleSerializer(body).data)
+        return Response(s.SessionRescheduleSerializer(body, context={"request": request}).data)
 
     @extend_schema(summary="Cancel a session", request=s.ReasonInputSerializer)
     @action(detail=True, methods=["post"])

@@ -200,6 +200,11 @@ def test_therapist_sees_sessions_times_but_no_clinical_details(clinic: factories
     assert len(by_type(therapist, "integration_window")) == 1  # the held session's window is cancelled
     full = {s["id"]: s["details"] for s in by_type(clinician, "session")}
     assert full[held.pk]["hold_reason"] == "Blood pressure 168/102 before dosing"
+    # The front desk books around a held session but never reads why it was held.
+    front_desk = calendar(client_for(clinic.front_desk.user), start, end)
+    desk = {s["id"]: s["details"] for s in by_type(front_desk, "session")}
+    assert desk[held.pk] == {"course_id": held.course_id, "sequence": held.sequence, "ride_home_confirmed": False}
+    assert "Blood pressure" not in str(front_desk)
 
 
 def test_cancelled_items_are_left_out_unless_staff_ask(clinic: factories.Clinic, patient: Any, front_desk: Any) -> None:

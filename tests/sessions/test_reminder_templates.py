@@ -10,13 +10,13 @@ from typing import Any
 import pytest
 
 from courses.management.commands.seed_demo import PROTOCOLS
+from ketaminecare.access.privacy import forbidden_words
 from sessions.models import Reminder
 from sessions.reminder_messages import (
     TEMPLATE_ROOT,
     ForbiddenContent,
     all_template_names,
     clean_free_text,
-    forbidden_words,
     reminder_engine,
     render,
 )

@@ -1,0 +1,83 @@
+"""Private fields answer the same through every face: the API, the reschedule answer and the admin.
+
+Each case is one that used to leak: the admin showed the front desk a session's clinical notes
+and hold reason and a screening's notes; a reschedule answer carried the clinical keys to the
+front desk; a therapist could open any patient's record in the admin.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.test import Client
+
+from courses.models import Screening
+from courses.services import roles_ensure
+from sessions.models import TreatmentSession
+from tests.api.conftest import World
+
+pytestmark = pytest.mark.django_db
+
+HOLD = "BP 190/110 before dose; dissociation history"
+NOTES = "Tolerated well; transient nausea"
+SCREENING_NOTES = "History of dissociative episodes"
+
+
+@pytest.fixture
+def private_world(world: World) -> World:
+    roles_ensure()
+    TreatmentSession.objects.filter(pk=world.session_a.pk).update(hold_reason=HOLD, clinical_notes=NOTES, dose_mg=35)
+    Screening.objects.filter(patient=world.patient_a).update(notes=SCREENING_NOTES)
+    return world
+
+
+def admin_client(world: World, role: str) -> Client:
+    client = Client()
+    client.force_login(world.users[role])
+    return client
+
+
+def test_session_admin_hides_clinical_fields_from_the_front_desk(private_world: World):
+    path = f"/admin/treatment_sessions/treatmentsession/{private_world.session_a.pk}/change/"
+    desk = admin_client(private_world, "front_desk").get(path)
+    clinician = admin_client(private_world, "clinician").get(path)
+    assert desk.status_code == clinician.status_code == 200
+    desk_html, clinician_html = desk.content.decode(), clinician.content.decode()
+    for secret in (HOLD, NOTES):
+        assert secret not in desk_html
+        assert secret in clinician_html
+    assert "Dose mg" not in desk_html and "Dose mg" in clinician_html
+
+
+def test_screening_admin_hides_notes_and_findings_from_the_front_desk(private_world: World):
+    screening = Screening.objects.get(patient=private_world.patient_a)
+    path = f"/admin/courses/screening/{screening.pk}/change/"
+    desk = admin_client(private_world, "front_desk").get(path)
+    clinician = admin_client(private_world, "clinician").get(path)
+    assert desk.status_code == clinician.status_code == 200
+    assert SCREENING_NOTES not in desk.content.decode()
+    assert "Contraindications found" not in desk.content.decode()
+    assert SCREENING_NOTES in clinician.content.decode()
+
+
+def test_therapist_cannot_open_patients_in_the_admin(private_world: World):
+    therapist = admin_client(private_world, "therapist")
+    assert therapist.get("/admin/courses/patient/").status_code == 403
+    assert therapist.get(f"/admin/courses/patient/{private_world.patient_a.pk}/change/").status_code in (302, 403)
+    # Booking in a window still works: the therapist's own appointments stay open to them.
+    assert therapist.get("/admin/treatment_sessions/integrationappointment/").status_code == 200
+
+
+def test_reschedule_answer_carries_clinical_keys_only_for_clinical_roles(private_world: World):
+    session = private_world.session_a
+    path = f"/api/v1/sessions/{session.pk}/reschedule/"
+    answers = {}
+    for role in ("front_desk", "clinician"):
+        starts = session.starts_at + dt.timedelta(hours=2 if role == "front_desk" else 3)
+        response = private_world.client(role).post(path, {"starts_at": starts.isoformat()}, format="json")
+        assert response.status_code == 200, response.json()
+        answers[role] = response.json()["session"]
+    assert not {"dose_mg", "clinical_notes", "hold_reason"} & set(answers["front_desk"])
+    assert answers["clinician"]["hold_reason"] == HOLD
+    assert answers["clinician"]["clinical_notes"] == NOTES
