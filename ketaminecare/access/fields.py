@@ -32,5 +32,5 @@ def hidden_for_roles(roles: set[str], label: str) -> frozenset[str]:
 
 
 def hidden_fields(user: Any, label: str) -> frozenset[str]:
-    """The fields of ``label`` records that ``user`` may not see (all private ones for nobody)."""
+    """The fields of ``label`` records that ``user`` may not see (every private one when signed out)."""
     return hidden_for_roles(user_roles(user), label)

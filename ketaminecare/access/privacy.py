@@ -26,4 +26,5 @@ def forbidden_words(text: str) -> list[str]:
 
 
 def is_private_safe(text: str) -> bool:
+    """Whether ``text`` may go where someone else may read it (it holds no forbidden word)."""
     return FORBIDDEN_PATTERN.search(text) is None
