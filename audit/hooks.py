@@ -10,7 +10,7 @@ from django.http import HttpRequest, HttpResponse
 
 from audit.models import AuditEvent
 from audit.services import audit_record
-from courses.models import Patient
+from patients.models import Patient
 
 Action = AuditEvent.Action
 

@@ -58,18 +58,12 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from courses.models import Patient
+from clinic.models import Chair, ClosureDay, StaffMember
 from ketaminecare.roles import Role
+from patients.models import Patient
 from sessions.calendar import MAX_RANGE
 from sessions.feeds import FeedOwner, feed_horizon, feed_ical
-from sessions.models import (
-    Chair,
-    ClosureDay,
-    IntegrationAppointment,
-    IntegrationWindow,
-    StaffMember,
-    TreatmentSession,
-)
+from sessions.models import IntegrationAppointment, IntegrationWindow, TreatmentSession
 from sessions.selectors import clinic_zone
 from sessions.services.feeds import feed_issue
 

@@ -56,21 +56,13 @@ from django.core.management import call_command
 from django.db import connection, transaction
 
 import bench._django  # noqa: F401  (configures Django when run as a script; must precede the models)
+from clinic.models import Chair, ClinicHours, ClosureDay, StaffMember, TimeOff, WorkingHours
 from courses.management.commands.seed_demo import PROTOCOLS
-from courses.models import Contraindication, Course, Patient, Screening, TreatmentProtocol
+from courses.models import Course, TreatmentProtocol
 from courses.services import roles_ensure
 from ketaminecare.roles import Role
-from sessions.models import (
-    Chair,
-    ClinicHours,
-    ClosureDay,
-    IntegrationAppointment,
-    IntegrationWindow,
-    StaffMember,
-    TimeOff,
-    TreatmentSession,
-    WorkingHours,
-)
+from patients.models import Contraindication, Patient, Screening
+from sessions.models import IntegrationAppointment, IntegrationWindow, TreatmentSession
 from sessions.scheduling import local_instant
 
 UTC = dt.UTC
@@ -674,9 +666,8 @@ def build_reminders(*, count: int = 60000, as_of: dt.date, seed: int = 1) -> dic
     outbox's constraints state: one recipient, a message id on every sent row, at most one live
     row per kind, channel and subject. Returns the counts by status and kind.
     """
-    from sessions.models import Reminder
-    from sessions.reminder_models import APPOINTMENT_KINDS, SESSION_KINDS
-    from sessions.services.reminders import DEFAULT_REMINDER_PLAN, _patient_wanted
+    from reminders.models import APPOINTMENT_KINDS, SESSION_KINDS, Reminder
+    from reminders.services.outbox import DEFAULT_REMINDER_PLAN, _patient_wanted
 
     if Reminder.objects.exists():
         raise RuntimeError("build_reminders expects a clinic without reminders")

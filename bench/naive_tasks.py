@@ -15,8 +15,8 @@ from django.conf import settings
 from django.db.models import F
 from django.utils import timezone
 
-from sessions.models import Reminder
-from sessions.services.dispatch import reminders_send_batch
+from reminders.models import Reminder
+from reminders.services.dispatch import reminders_send_batch
 
 
 @shared_task(name="bench.naive_send_one")

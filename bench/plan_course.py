@@ -90,9 +90,11 @@ def _measure(*, summary: dict[str, Any], runs: int, warmup: int, seed: int) -> d
     from django.db import connection, reset_queries
     from django.test.utils import CaptureQueriesContext
 
-    from courses.models import Contraindication, Patient, Screening, TreatmentProtocol
+    from clinic.models import StaffMember
+    from courses.models import TreatmentProtocol
     from courses.services import screening_record
-    from sessions.models import StaffMember, TreatmentSession
+    from patients.models import Contraindication, Patient, Screening
+    from sessions.models import TreatmentSession
     from sessions.scheduling import local_instant
     from sessions.selectors import clinic_zone
     from sessions.services.booking import SessionRequest, course_book, course_propose

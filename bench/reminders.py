@@ -42,8 +42,8 @@ from django.db.models import Max, Min
 from django.utils import timezone
 
 from bench import _django  # noqa: F401  (configures Django)
-from sessions.models import Reminder
-from sessions.services.dispatch import reminders_sweep
+from reminders.models import Reminder
+from reminders.services.dispatch import reminders_sweep
 from tests.sessions.reminder_data import due_session_reminders
 from tests.sessions.worker_process import WorkerProcess, database_url
 
@@ -63,7 +63,7 @@ def run(design: str, count: int, workdir: Path, broker: redis.Redis) -> dict[str
     env = {
         **os.environ,
         "DATABASE_URL": database_url(),
-        "REMINDER_SMS_BACKEND": "sessions.channels.FileSMSBackend",
+        "REMINDER_SMS_BACKEND": "reminders.channels.FileSMSBackend",
         "REMINDER_SMS_DIR": str(sms_dir),
     }
     worker = WorkerProcess(

@@ -331,8 +331,8 @@ def _people() -> dict[str, Any]:
     from django.db.models import Count
 
     from accounts.services import token_issue
+    from clinic.models import StaffMember
     from ketaminecare.roles import Role
-    from sessions.models import StaffMember
 
     desk = StaffMember.objects.filter(role=Role.FRONT_DESK).select_related("user").order_by("id").first()
     therapist = (
@@ -412,8 +412,10 @@ def _race_setup() -> dict[str, Any]:
     """A one-session protocol, 64 screened patients and 16 chair slots on a day past the data."""
     from django.utils import timezone
 
-    from courses.models import Contraindication, Patient, Screening, TreatmentProtocol
-    from sessions.models import Chair, StaffMember, TreatmentSession, WorkingHours
+    from clinic.models import Chair, StaffMember, WorkingHours
+    from courses.models import TreatmentProtocol
+    from patients.models import Contraindication, Patient, Screening
+    from sessions.models import TreatmentSession
     from sessions.scheduling import local_instant
     from sessions.selectors import clinic_zone
 
@@ -555,8 +557,9 @@ def step_pgbench(scale: Scale, database_url: str) -> dict[str, Any]:
     """8 pgbench clients INSERTing sessions against the same constraints; the rows are removed after."""
     from django.db import connection, transaction
 
-    from courses.models import Contraindication, Course, Patient, Screening, TreatmentProtocol
-    from sessions.models import Chair, StaffMember
+    from clinic.models import Chair, StaffMember
+    from courses.models import Course, TreatmentProtocol
+    from patients.models import Contraindication, Patient, Screening
 
     clinician = StaffMember.objects.filter(role="clinician").order_by("id").first()
     protocol = TreatmentProtocol.objects.order_by("id").first()

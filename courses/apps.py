@@ -3,4 +3,4 @@ from django.apps import AppConfig
 
 class CoursesConfig(AppConfig):
     name = "courses"
-    verbose_name = "Patients and courses"
+    verbose_name = "Protocols and courses"

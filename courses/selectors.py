@@ -10,8 +10,10 @@ from typing import Any
 
 from django.db.models import Prefetch, QuerySet
 
-from courses.models import Course, Patient, RescheduleRequest, Screening, TreatmentProtocol
+from courses.models import Course, TreatmentProtocol
 from ketaminecare.roles import Role, user_roles
+from patients.models import Patient, Screening
+from sessions.models import RescheduleRequest
 
 # Roles that see every patient's records (what each may change is the views' business).
 CLINIC_WIDE = {Role.FRONT_DESK, Role.CLINICIAN, Role.ADMINISTRATOR}

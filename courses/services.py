@@ -12,33 +12,29 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from courses.models import Contraindication, Patient, RescheduleRequest, Screening, validate_time_zone
 from ketaminecare.errors import InvalidInput, InvalidTransition, RuleViolation
 from ketaminecare.roles import Role
+from patients.models import Contraindication, Patient, Screening, validate_time_zone
+from sessions.models import RescheduleRequest
 
 # Model permissions per role, as "<app_label>.<action>_<model>". The API applies its own
 # object-level rules on top; these govern the admin.
 _FRONT_DESK = [
-    *(f"courses.{a}_patient" for a in ("view", "add", "change")),
+    *(f"patients.{a}_patient" for a in ("view", "add", "change")),
     "courses.view_course",
     "courses.view_treatmentprotocol",
-    "courses.view_screening",
+    "patients.view_screening",
     *(f"treatment_sessions.{a}_{m}" for m in ("treatmentsession",) for a in ("view", "change")),
-    *(
-        f"treatment_sessions.view_{m}"
-        for m in ("chair", "clinichours", "closureday", "staffmember", "integrationwindow")
-    ),
+    *(f"clinic.view_{m}" for m in ("chair", "clinichours", "closureday", "staffmember")),
+    "treatment_sessions.view_integrationwindow",
     # The reminder outbox: failed reminders are the front desk's to follow up and send again.
-    *(f"treatment_sessions.{a}_reminder" for a in ("view", "change")),
-    *(
-        f"treatment_sessions.{a}_{m}"
-        for m in ("workinghours", "timeoff", "integrationappointment")
-        for a in ("view", "add", "change")
-    ),
+    *(f"reminders.{a}_reminder" for a in ("view", "change")),
+    *(f"clinic.{a}_{m}" for m in ("workinghours", "timeoff") for a in ("view", "add", "change")),
+    *(f"treatment_sessions.{a}_integrationappointment" for a in ("view", "add", "change")),
 ]
 _CLINICIAN = [
     *_FRONT_DESK,
-    *(f"courses.{a}_screening" for a in ("add", "change")),
+    *(f"patients.{a}_screening" for a in ("add", "change")),
     "treatment_sessions.override_course_rules",
     "treatment_sessions.view_ruleoverride",
 ]
@@ -48,6 +44,9 @@ _THERAPIST = [
     "treatment_sessions.view_integrationwindow",
     *(f"treatment_sessions.{a}_integrationappointment" for a in ("view", "add", "change")),
 ]
+# The apps whose every permission an administrator holds.
+PRODUCT_APPS = ["auth", "clinic", "patients", "courses", "treatment_sessions", "reminders", "calendars"]
+
 ROLE_PERMISSIONS: dict[str, list[str]] = {
     Role.FRONT_DESK: _FRONT_DESK,
     Role.CLINICIAN: _CLINICIAN,
@@ -61,7 +60,7 @@ def roles_ensure() -> None:
     for role in Role:
         group, _ = Group.objects.get_or_create(name=role.value)
         if role == Role.ADMINISTRATOR:
-            wanted = Permission.objects.filter(content_type__app_label__in=["courses", "treatment_sessions", "auth"])
+            wanted = Permission.objects.filter(content_type__app_label__in=PRODUCT_APPS)
         else:
             codes = ROLE_PERMISSIONS[role]
             query = Q(pk__in=[])

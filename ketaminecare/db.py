@@ -12,7 +12,7 @@ from typing import Any
 
 from django.contrib.postgres.constraints import ExclusionConstraint
 from django.contrib.postgres.fields import DateTimeRangeField
-from django.db import IntegrityError, connections
+from django.db import IntegrityError, connections, migrations
 from django.db.models import Func
 
 
@@ -57,3 +57,24 @@ def violated_constraint(error: IntegrityError) -> str | None:
         return str(name)
     # SQLite names the columns, not the constraint; callers fall back on their own checks.
     return None
+
+
+def content_types_relabel(old_label: str, new_label: str, models: list[str]) -> Any:
+    """A migration step that moves the content types of ``models`` from one app label to another.
+
+    A model moved between apps keeps its table; its content type must follow it so that the
+    permissions granted on it (and the admin's history of it) stay attached. A content type that
+    already exists under the new label (made by an earlier run) is left as it is.
+    """
+    def move(apps: Any, schema_editor: Any, source: str, target: str) -> None:
+        content_type = apps.get_model("contenttypes", "ContentType")
+        db = schema_editor.connection.alias
+        taken = set(
+            content_type.objects.using(db).filter(app_label=target, model__in=models).values_list("model", flat=True)
+        )
+        content_type.objects.using(db).filter(app_label=source, model__in=set(models) - taken).update(app_label=target)
+
+    return migrations.RunPython(
+        lambda apps, editor: move(apps, editor, old_label, new_label),
+        lambda apps, editor: move(apps, editor, new_label, old_label),
+    )

@@ -50,10 +50,15 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "csp",
     "axes",
+    # From the ground up: an app imports only the apps listed before it.
+    "audit",
     "accounts",
+    "clinic",
+    "patients",
     "courses",
     "sessions.apps.TreatmentSessionsConfig",
-    "audit",
+    "reminders",
+    "calendars",
 ]
 
 MIDDLEWARE = [
@@ -205,7 +210,7 @@ CELERY_TASK_TIME_LIMIT = int(os.environ.get("CELERY_TASK_TIME_LIMIT", "120"))
 # One message at a time per process: a killed worker holds back as little as possible.
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 
-# Reminders (sessions/services/dispatch.py). The sweep runs every REMINDER_SWEEP_SECONDS from the
+# Reminders (reminders/services/dispatch.py). The sweep runs every REMINDER_SWEEP_SECONDS from the
 # one beat process; it claims due rows in batches, each with a lease.
 REMINDER_SWEEP_SECONDS = int(os.environ.get("REMINDER_SWEEP_SECONDS", "60"))
 REMINDER_BATCH_SIZE = int(os.environ.get("REMINDER_BATCH_SIZE", "100"))
@@ -227,9 +232,9 @@ CELERY_BEAT_SCHEDULE = {
     },
 }
 CELERY_BEAT_SCHEDULE_FILENAME = str(BASE_DIR / "var" / "celerybeat-schedule")
-# SMS: sessions.channels.FileSMSBackend (each delivery a file under REMINDER_SMS_DIR),
+# SMS: reminders.channels.FileSMSBackend (each delivery a file under REMINDER_SMS_DIR),
 # ConsoleSMSBackend, or HttpSMSBackend with the provider's URL, token and sender number.
-REMINDER_SMS_BACKEND = os.environ.get("REMINDER_SMS_BACKEND", "sessions.channels.FileSMSBackend")
+REMINDER_SMS_BACKEND = os.environ.get("REMINDER_SMS_BACKEND", "reminders.channels.FileSMSBackend")
 REMINDER_SMS_DIR = Path(os.environ.get("REMINDER_SMS_DIR", BASE_DIR / "var" / "sms"))
 REMINDER_SMS_HTTP_URL = os.environ.get("REMINDER_SMS_HTTP_URL", "")
 REMINDER_SMS_HTTP_TOKEN = os.environ.get("REMINDER_SMS_HTTP_TOKEN", "")
@@ -305,11 +310,11 @@ SPECTACULAR_SETTINGS = {
         "SessionStatusEnum": "sessions.models.TreatmentSession.Status",
         "AppointmentStatusEnum": "sessions.models.IntegrationAppointment.Status",
         "CourseStatusEnum": "courses.models.Course.Status",
-        "RescheduleRequestStatusEnum": "courses.models.RescheduleRequest.Status",
+        "RescheduleRequestStatusEnum": "sessions.models.RescheduleRequest.Status",
         "RescheduleOutcomeEnum": "courses.api.serializers.RESCHEDULE_OUTCOMES",
-        "ScreeningOutcomeEnum": "courses.models.Screening.Outcome",
-        "ContraindicationEnum": "courses.models.Contraindication",
-        "WeekdayEnum": "sessions.models.Weekday",
+        "ScreeningOutcomeEnum": "patients.models.Screening.Outcome",
+        "ContraindicationEnum": "patients.models.Contraindication",
+        "WeekdayEnum": "clinic.models.Weekday",
     },
 }
 

@@ -24,21 +24,11 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
 from audit.hooks import AuditedAdminMixin
+from clinic.models import Chair, ClinicHours, ClosureDay, StaffMember, TimeOff, WorkingHours
 from ketaminecare.admin_base import PrivateFieldsAdminMixin, ServicesOnlyAdmin, ViewOnlyAdmin
 from ketaminecare.errors import DomainError
 from ketaminecare.roles import Role
-from sessions.models import (
-    Chair,
-    ClinicHours,
-    ClosureDay,
-    IntegrationAppointment,
-    IntegrationWindow,
-    RuleOverride,
-    StaffMember,
-    TimeOff,
-    TreatmentSession,
-    WorkingHours,
-)
+from sessions.models import IntegrationAppointment, IntegrationWindow, RuleOverride, TreatmentSession
 from sessions.scheduling import local_instant
 from sessions.selectors import clinic_zone
 from sessions.services.booking import session_reschedule

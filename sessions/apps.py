@@ -1,6 +1,6 @@
 from typing import Any
 
-from django.apps import AppConfig
+from django.apps import AppConfig, apps
 from django.db.models.signals import post_migrate
 
 
@@ -14,11 +14,11 @@ class TreatmentSessionsConfig(AppConfig):
     # django.contrib.sessions owns the label "sessions".
     name = "sessions"
     label = "treatment_sessions"
-    verbose_name = "Calendar: chairs, staff, sessions and integration"
+    verbose_name = "Calendar: sessions and integration"
 
     def ready(self) -> None:
-        # After this app's permissions exist (it migrates after courses), make the role groups,
-        # so they exist wherever the schema does: every database, every test run.
-        post_migrate.connect(_ensure_roles, sender=self, dispatch_uid="treatment_sessions_roles_ensure")
-        # The reminders' admin lives beside their models.
-        from sessions import reminder_admin  # noqa: F401
+        # Make the role groups once every app's permissions exist (post_migrate is sent app by app,
+        # in INSTALLED_APPS order, so after the last one), wherever the schema does: every
+        # database, every test run.
+        last = list(apps.get_app_configs())[-1]
+        post_migrate.connect(_ensure_roles, sender=last, dispatch_uid="treatment_sessions_roles_ensure")

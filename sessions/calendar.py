@@ -25,11 +25,12 @@ from zoneinfo import ZoneInfo
 
 from django.db.models import Exists, OuterRef
 
-from courses.models import Patient
+from clinic.models import ClosureDay
 from ketaminecare.access.fields import SESSION as SESSION_RECORD
 from ketaminecare.access.fields import hidden_for_roles
 from ketaminecare.roles import Role, user_roles
-from sessions.models import ClosureDay, IntegrationAppointment, IntegrationWindow, TreatmentSession
+from patients.models import Patient
+from sessions.models import IntegrationAppointment, IntegrationWindow, TreatmentSession
 from sessions.selectors import clinic_zone
 
 SESSION = "session"

@@ -32,10 +32,11 @@ from typing import Any
 from django.conf import settings
 from django.db.models import Q, QuerySet
 
-from courses.models import CalendarFeed
+from calendars.models import CalendarFeed
+from clinic.models import ClosureDay
 from ketaminecare.access.privacy import is_private_safe
 from ketaminecare.roles import Role, user_roles
-from sessions.models import ClosureDay, IntegrationAppointment, TreatmentSession
+from sessions.models import IntegrationAppointment, TreatmentSession
 from sessions.selectors import clinic_zone
 
 FEED_DAYS_BACK = 30

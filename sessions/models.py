@@ -1,138 +1,19 @@
-"""What happens on the calendar: chairs, staff time, treatment sessions, integration windows."""
+"""What happens on the calendar: treatment sessions, integration windows and appointments, and
+the patients' requests to move them."""
 
 from __future__ import annotations
 
 import datetime as dt
-from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.contrib.postgres.fields import RangeBoundary, RangeOperators
 from django.db import models
 from django.db.models import F, Q
-from django.utils import timezone
 
-from courses.models import Course, Patient
+from clinic.models import Chair, StaffMember, local
+from courses.models import Course
 from ketaminecare.db import PostgresExclusionConstraint, TsTzRange
-from ketaminecare.roles import Role
-
-
-def local(instant: dt.datetime) -> dt.datetime:
-    """An instant on the clinic's wall clock, for display (stored values stay in UTC)."""
-    return timezone.localtime(instant, ZoneInfo(settings.TIME_ZONE))
-
-
-class Weekday(models.IntegerChoices):
-    MONDAY = 0, "Monday"
-    TUESDAY = 1, "Tuesday"
-    WEDNESDAY = 2, "Wednesday"
-    THURSDAY = 3, "Thursday"
-    FRIDAY = 4, "Friday"
-    SATURDAY = 5, "Saturday"
-    SUNDAY = 6, "Sunday"
-
-
-class Chair(models.Model):
-    """The place of an infusion: a chair or a room."""
-
-    name = models.CharField(max_length=60, unique=True)
-    location = models.CharField(max_length=120, blank=True, help_text="Shown in reminders.")
-    is_active = models.BooleanField(default=True)
-
-    class Meta:
-        ordering = ["name"]
-
-    def __str__(self) -> str:
-        return self.name
-
-
-class ClinicHours(models.Model):
-    """The clinic's opening hours, one block per weekday, on the clinic's wall clock."""
-
-    weekday = models.PositiveSmallIntegerField(choices=Weekday.choices, unique=True)
-    opens = models.TimeField()
-    closes = models.TimeField()
-
-    class Meta:
-        ordering = ["weekday"]
-        verbose_name_plural = "clinic hours"
-        constraints = [models.CheckConstraint(condition=Q(closes__gt=F("opens")), name="clinic_hours_order")]
-
-    def __str__(self) -> str:
-        return f"{self.get_weekday_display()} {self.opens:%H:%M}-{self.closes:%H:%M}"
-
-
-class ClosureDay(models.Model):
-    date = models.DateField(unique=True)
-    reason = models.CharField(max_length=200, blank=True)
-
-    class Meta:
-        ordering = ["date"]
-
-    def __str__(self) -> str:
-        return f"Closed {self.date}: {self.reason}"
-
-
-class StaffMember(models.Model):
-    """A member of staff, with the role the service knows them by (also their Django group)."""
-
-    class ClinicianKind(models.TextChoices):
-        PRESCRIBER = "prescriber", "Prescriber"
-        NURSE = "nurse", "Nurse"
-
-    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="staff_member")
-    role = models.CharField(max_length=20, choices=[(r.value, r.label) for r in Role if r != Role.PATIENT])
-    clinician_kind = models.CharField(max_length=20, choices=ClinicianKind.choices, blank=True)
-    display_name = models.CharField(max_length=120)
-    phone = models.CharField(max_length=32, blank=True)
-    is_active = models.BooleanField(default=True)
-
-    class Meta:
-        ordering = ["display_name"]
-        constraints = [
-            models.CheckConstraint(
-                condition=Q(role="clinician") | Q(clinician_kind=""),
-                name="staff_kind_only_for_clinicians",
-            )
-        ]
-
-    def __str__(self) -> str:
-        return self.display_name
-
-
-class WorkingHours(models.Model):
-    """A weekly block in which a clinician or therapist works, on the clinic's wall clock."""
-
-    staff = models.ForeignKey(StaffMember, on_delete=models.CASCADE, related_name="working_hours")
-    weekday = models.PositiveSmallIntegerField(choices=Weekday.choices)
-    starts = models.TimeField()
-    ends = models.TimeField()
-
-    class Meta:
-        ordering = ["staff", "weekday", "starts"]
-        verbose_name_plural = "working hours"
-        constraints = [
-            models.CheckConstraint(condition=Q(ends__gt=F("starts")), name="working_hours_order"),
-            models.UniqueConstraint(fields=["staff", "weekday", "starts"], name="working_hours_unique"),
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.staff} {self.get_weekday_display()} {self.starts:%H:%M}-{self.ends:%H:%M}"
-
-
-class TimeOff(models.Model):
-    staff = models.ForeignKey(StaffMember, on_delete=models.CASCADE, related_name="time_off")
-    starts_at = models.DateTimeField()
-    ends_at = models.DateTimeField()
-    reason = models.CharField(max_length=200, blank=True)
-
-    class Meta:
-        ordering = ["starts_at"]
-        verbose_name_plural = "time off"
-        constraints = [models.CheckConstraint(condition=Q(ends_at__gt=F("starts_at")), name="time_off_order")]
-        indexes = [models.Index(fields=["staff", "starts_at"])]
-
-    def __str__(self) -> str:
-        return f"{self.staff} off {local(self.starts_at):%Y-%m-%d %H:%M} to {local(self.ends_at):%Y-%m-%d %H:%M}"
+from patients.models import Patient
 
 
 class TreatmentSession(models.Model):
@@ -336,5 +217,32 @@ class RuleOverride(models.Model):
         return f"{self.rule} overridden by {self.authorised_by} for session {self.session_id}"
 
 
-# Reminders live in their own module; importing them here registers them with this app.
-from sessions.reminder_models import Channel, Reminder, ReminderKind, ReminderRule  # noqa: E402, F401
+class RescheduleRequest(models.Model):
+    """A patient's request to change a session, for the front desk to handle."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", "Open"
+        HANDLED = "handled", "Handled"
+        DECLINED = "declined", "Declined"
+
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="reschedule_requests")
+    session = models.ForeignKey(TreatmentSession, on_delete=models.CASCADE, related_name="reschedule_requests")
+    message = models.TextField(blank=True, max_length=1000)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.OPEN)
+    created_at = models.DateTimeField(auto_now_add=True)
+    handled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    handled_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        # The table it had before it moved here: moving a model between apps kept its rows.
+        db_table = "courses_reschedulerequest"
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            # One open request per session is enough for the front desk to act on.
+            models.UniqueConstraint(fields=["session"], condition=Q(status="open"), name="reschedule_one_open"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Reschedule request for session {self.session_id} ({self.status})"

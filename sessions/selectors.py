@@ -10,19 +10,10 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
 
+from clinic.models import Chair, ClinicHours, ClosureDay, StaffMember, TimeOff, WorkingHours
 from courses.models import Course
 from ketaminecare.roles import Role, user_roles
-from sessions.models import (
-    Chair,
-    ClinicHours,
-    ClosureDay,
-    IntegrationAppointment,
-    IntegrationWindow,
-    StaffMember,
-    TimeOff,
-    TreatmentSession,
-    WorkingHours,
-)
+from sessions.models import IntegrationAppointment, IntegrationWindow, TreatmentSession
 from sessions.scheduling import BusyIndex, ClinicState, FreeBlock, WeeklyHours, free_blocks, therapist_free_blocks
 
 # Longer than any session or integration appointment can be: the services book each inside one

@@ -11,9 +11,11 @@ import factory
 from django.conf import settings
 from django.contrib.auth import get_user_model
 
-from courses.models import Contraindication, Course, Patient, Screening, TreatmentProtocol
+from clinic.models import Chair, ClinicHours, StaffMember, WorkingHours
+from courses.models import Course, TreatmentProtocol
 from ketaminecare.roles import Role
-from sessions.models import Chair, ClinicHours, StaffMember, TreatmentSession, WorkingHours
+from patients.models import Contraindication, Patient, Screening
+from sessions.models import TreatmentSession
 
 
 class UserFactory(factory.django.DjangoModelFactory):

@@ -9,7 +9,8 @@ from django.utils import timezone
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from courses.models import Contraindication, Course, Patient, RescheduleRequest, Screening, TreatmentProtocol
+from clinic.models import Chair, StaffMember, Weekday
+from courses.models import Course, TreatmentProtocol
 from courses.selectors import protocols_active
 from ketaminecare.api.serializers import (
     AwareDateTimeField,
@@ -19,7 +20,8 @@ from ketaminecare.api.serializers import (
     WallTimeField,
 )
 from ketaminecare.roles import Role
-from sessions.models import Chair, StaffMember, TreatmentSession, Weekday
+from patients.models import Contraindication, Patient, Screening
+from sessions.models import RescheduleRequest, TreatmentSession
 
 MAX_SESSIONS = 20
 RESCHEDULE_OUTCOMES = [("handled", "Handled"), ("declined", "Declined")]

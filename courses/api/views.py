@@ -17,7 +17,7 @@ from rest_framework.views import APIView
 
 from audit.hooks import AuditedViewMixin
 from courses.api import serializers as s
-from courses.models import Course, Patient, RescheduleRequest, Screening
+from courses.models import Course
 from courses.selectors import (
     courses_visible_to,
     patient_id_of,
@@ -39,6 +39,8 @@ from ketaminecare.api.schema import error_responses
 from ketaminecare.api.serializers import BoundedDateFilter, IdFilter
 from ketaminecare.errors import NotFound
 from ketaminecare.roles import Role
+from patients.models import Patient, Screening
+from sessions.models import RescheduleRequest
 from sessions.scheduling import Preferences
 from sessions.services.booking import (
     SessionRequest,

@@ -15,7 +15,7 @@ from ketaminecare.roles import Role, user_roles
 CLINICAL = frozenset({Role.CLINICIAN, Role.ADMINISTRATOR})
 
 SESSION = "treatment_sessions.treatmentsession"
-SCREENING = "courses.screening"
+SCREENING = "patients.screening"
 
 # Record label -> {field: the roles that see it}.
 PRIVATE_FIELDS: dict[str, dict[str, frozenset[str]]] = {

@@ -8,17 +8,9 @@ from typing import Any
 from django.utils import timezone
 from django_filters import rest_framework as filters
 
+from clinic.models import Chair, StaffMember, TimeOff, Weekday, WorkingHours
 from ketaminecare.api.serializers import BoundedDateFilter, IdFilter, IntFilter, RangeFilterSet, StrictBooleanFilter
-from sessions.models import (
-    Chair,
-    IntegrationAppointment,
-    IntegrationWindow,
-    StaffMember,
-    TimeOff,
-    TreatmentSession,
-    Weekday,
-    WorkingHours,
-)
+from sessions.models import IntegrationAppointment, IntegrationWindow, TreatmentSession
 from sessions.selectors import clinic_zone, day_bounds
 
 

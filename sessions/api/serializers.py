@@ -9,19 +9,13 @@ from django.db.models import Q
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from courses.models import Patient, TreatmentProtocol
+from clinic.models import Chair, StaffMember, TimeOff, WorkingHours
+from courses.models import TreatmentProtocol
 from ketaminecare.access.fields import SESSION, hidden_fields
 from ketaminecare.api.serializers import AwareDateTimeField, BoundedDateField, StrictModelSerializer, StrictSerializer
 from ketaminecare.roles import Role
-from sessions.models import (
-    Chair,
-    IntegrationAppointment,
-    IntegrationWindow,
-    StaffMember,
-    TimeOff,
-    TreatmentSession,
-    WorkingHours,
-)
+from patients.models import Patient
+from sessions.models import IntegrationAppointment, IntegrationWindow, TreatmentSession
 
 MAX_TEXT = 1000
 

@@ -16,6 +16,7 @@ from rest_framework.response import Response
 from rest_framework.serializers import BaseSerializer
 
 from audit.hooks import AuditedViewMixin
+from clinic.models import StaffMember
 from courses.api.serializers import RescheduleRequestSerializer
 from courses.services import reschedule_request_create
 from ketaminecare.api.permissions import ALL_ROLES, CLINIC_WIDE, CONFIGURERS, STAFF, ActionRoles, has_role
@@ -24,7 +25,7 @@ from ketaminecare.errors import InvalidInput
 from ketaminecare.roles import Role
 from sessions.api import filters
 from sessions.api import serializers as s
-from sessions.models import IntegrationWindow, StaffMember
+from sessions.models import IntegrationWindow
 from sessions.selectors import (
     appointments_visible_to,
     availability_between,
@@ -109,7 +110,7 @@ class ChairViewSet(_ConfigViewSet):
     http_method_names = ["get", "post", "patch", "head", "options"]
 
     def get_queryset(self) -> Any:
-        from sessions.models import Chair
+        from clinic.models import Chair
 
         return Chair.objects.all()
 
@@ -200,7 +201,7 @@ class WorkingHoursViewSet(_StaffTimeViewSet):
     filterset_class = filters.WorkingHoursFilter
 
     def get_queryset(self) -> Any:
-        from sessions.models import WorkingHours
+        from clinic.models import WorkingHours
 
         return WorkingHours.objects.select_related("staff")
 
@@ -237,7 +238,7 @@ class TimeOffViewSet(_StaffTimeViewSet):
     filterset_class = filters.TimeOffFilter
 
     def get_queryset(self) -> Any:
-        from sessions.models import TimeOff
+        from clinic.models import TimeOff
 
         return TimeOff.objects.select_related("staff")
 

@@ -10,16 +10,12 @@ from typing import Any
 from django.conf import settings
 from django.db.models import Max
 
-from courses.models import Course, Patient, Screening, TreatmentProtocol
+from clinic.models import Chair, StaffMember
+from courses.models import Course, TreatmentProtocol
 from ketaminecare.errors import BookingConflict, InvalidInput, NotFound, RuleViolation
-from sessions.models import (
-    Chair,
-    IntegrationAppointment,
-    IntegrationWindow,
-    RuleOverride,
-    StaffMember,
-    TreatmentSession,
-)
+from patients.models import Patient, Screening
+from reminders.services.outbox import reminders_course_booked, reminders_session_changed
+from sessions.models import IntegrationAppointment, IntegrationWindow, RuleOverride, TreatmentSession
 from sessions.scheduling import (
     NonexistentLocalTime,
     Plan,
@@ -48,7 +44,6 @@ from sessions.services.common import (
     require_aware,
     retry_on_deadlock,
 )
-from sessions.services.reminders import reminders_course_booked, reminders_session_changed
 
 MAX_SERIES = 52  # maintenance sessions booked in one series
 MSG_SERIES_SIZE = f"A series has 1 to {MAX_SERIES} sessions."

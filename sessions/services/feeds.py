@@ -9,11 +9,12 @@ from typing import Any
 
 from django.db import transaction
 
-from courses.models import CalendarFeed, Patient
+from calendars.models import CalendarFeed
+from clinic.models import StaffMember
 from ketaminecare.errors import InvalidInput, InvalidTransition, NotAllowed, NotFound, RuleViolation
 from ketaminecare.roles import Role, user_roles
+from patients.models import Patient
 from sessions.feeds import MANAGERS, token_hash
-from sessions.models import StaffMember
 from sessions.services.common import now_or
 
 # 32 random bytes: 43 URL-safe characters, beyond any guessing.

@@ -8,9 +8,11 @@ from typing import Any
 from django.conf import settings
 from django.db import transaction
 
+from clinic.models import StaffMember
 from ketaminecare.errors import BookingConflict, InvalidInput, InvalidTransition, NotFound, RuleViolation
 from ketaminecare.roles import Role
-from sessions.models import IntegrationAppointment, IntegrationWindow, StaffMember
+from reminders.services.outbox import reminders_appointment_changed
+from sessions.models import IntegrationAppointment, IntegrationWindow
 from sessions.scheduling import WeeklyHours, within_weekly_hours
 from sessions.selectors import clinic_zone
 from sessions.services.common import (
@@ -20,7 +22,6 @@ from sessions.services.common import (
     require_aware,
     retry_on_deadlock,
 )
-from sessions.services.reminders import reminders_appointment_changed
 
 MSG_OUTSIDE_WINDOW = "The appointment must lie inside the integration window."
 MSG_WINDOW_GONE = "The integration window was cancelled."

@@ -21,9 +21,10 @@ from typing import Any, TypeVar
 
 from django.db import transaction
 
+from clinic.models import StaffMember, TimeOff, WorkingHours
 from ketaminecare.errors import BookingConflict, InvalidInput, NotFound, RuleViolation
 from ketaminecare.roles import Role
-from sessions.models import IntegrationAppointment, StaffMember, TimeOff, TreatmentSession, WorkingHours
+from sessions.models import IntegrationAppointment, TreatmentSession
 from sessions.scheduling import BusyIndex, WeeklyHours, within_weekly_hours
 from sessions.selectors import clinic_zone
 from sessions.services.common import now_or, require_aware

@@ -15,9 +15,10 @@ from django.contrib.auth.models import Group
 from rest_framework.test import APIClient
 
 from accounts.services import token_issue
-from courses.models import Course, Patient, RescheduleRequest
+from courses.models import Course
 from ketaminecare.roles import Role
-from sessions.models import IntegrationAppointment, IntegrationWindow, TreatmentSession
+from patients.models import Patient
+from sessions.models import IntegrationAppointment, IntegrationWindow, RescheduleRequest, TreatmentSession
 from sessions.scheduling import Preferences
 from sessions.services.booking import course_plan_and_book
 from sessions.services.integration import window_appointment_book

@@ -25,7 +25,7 @@ def test_reading_a_patient_through_the_api_leaves_a_row(world, events):
     assert event.action == AuditEvent.Action.VIEW
     assert event.actor_id == world.users["front_desk"].pk
     assert "front_desk" in event.roles
-    assert (event.object_type, event.object_id) == ("courses.patient", str(world.patient_a.pk))
+    assert (event.object_type, event.object_id) == ("patients.patient", str(world.patient_a.pk))
     assert event.ip_address == "10.1.2.3"
     assert event.status_code == 200
     assert event.request_id == response["X-Request-ID"]
@@ -79,7 +79,7 @@ def test_the_admin_records_a_patient_page_view(world, events, client):
     client.force_login(world.users["administrator"])
     world.users["administrator"].is_superuser = True
     world.users["administrator"].save(update_fields=["is_superuser"])
-    assert client.get(f"/admin/courses/patient/{world.patient_a.pk}/change/").status_code == 200
+    assert client.get(f"/admin/patients/patient/{world.patient_a.pk}/change/").status_code == 200
     [event] = events(world.patient_a.pk)
     assert (event.channel, event.action) == (AuditEvent.Channel.ADMIN, AuditEvent.Action.VIEW)
 

@@ -9,8 +9,8 @@ import pytest
 from django.utils import timezone
 
 from accounts.models import ApiToken
-from courses.models import Patient, RescheduleRequest
-from sessions.models import IntegrationWindow, RuleOverride, TreatmentSession
+from patients.models import Patient
+from sessions.models import IntegrationWindow, RescheduleRequest, RuleOverride, TreatmentSession
 from tests.api.conftest import World
 from tests.conftest import CLINIC_ZONE, at
 

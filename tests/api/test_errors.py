@@ -10,7 +10,8 @@ import pytest
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from courses.models import Course, Patient
+from courses.models import Course
+from patients.models import Patient
 from sessions.models import IntegrationAppointment, IntegrationWindow, TreatmentSession
 from tests import factories
 from tests.api.conftest import World

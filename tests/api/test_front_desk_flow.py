@@ -14,7 +14,7 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from accounts.services import token_issue
-from courses.models import Contraindication
+from patients.models import Contraindication
 from tests import factories
 
 pytestmark = pytest.mark.django_db

@@ -19,9 +19,10 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.services import token_issue
-from courses.models import RescheduleRequest, Screening
+from clinic.models import TimeOff, WorkingHours
 from ketaminecare.roles import Role
-from sessions.models import TimeOff, TreatmentSession, WorkingHours
+from patients.models import Screening
+from sessions.models import RescheduleRequest, TreatmentSession
 from sessions.services.feeds import feed_issue, feed_owner_for
 from tests import factories
 from tests.api.conftest import ROLES, World

@@ -26,7 +26,7 @@ def test_audit_record_keeps_who_which_patient_what_and_where():
         channel=AuditEvent.Channel.API,
         action=AuditEvent.Action.VIEW,
         patient_ids=[patient.pk],
-        object_type="courses.patient",
+        object_type="patients.patient",
         object_id=patient.pk,
     )
     assert event is not None

@@ -10,7 +10,8 @@ from django.test import Client
 from django.urls import reverse
 
 from courses.admin import MSG_REASON_REQUIRED
-from courses.models import Contraindication, Course, Screening
+from courses.models import Course
+from patients.models import Contraindication, Screening
 from sessions.models import IntegrationWindow, TreatmentSession
 from tests import factories
 
@@ -26,7 +27,7 @@ def texts(response: Any) -> list[str]:
 def test_patient_search_by_name_phone_and_email(staff_client: Client, clinic: factories.Clinic) -> None:
     wanted = factories.PatientFactory(first_name="Rowan", last_name="Quill", phone="+15559990001")
     factories.PatientFactory(first_name="Other", last_name="Person")
-    url = reverse("admin:courses_patient_changelist")
+    url = reverse("admin:patients_patient_changelist")
     for term in ("Quill", "Rowan", "+15559990001", wanted.email):
         response = staff_client.get(url, {"q": term})
         assert response.status_code == 200
@@ -34,7 +35,7 @@ def test_patient_search_by_name_phone_and_email(staff_client: Client, clinic: fa
 
 
 def test_patient_change_page_renders(staff_client: Client, patient: Any) -> None:
-    response = staff_client.get(reverse("admin:courses_patient_change", args=[patient.pk]))
+    response = staff_client.get(reverse("admin:patients_patient_change", args=[patient.pk]))
     assert response.status_code == 200
     assert response.context["original"] == patient
 
@@ -119,7 +120,7 @@ def test_cancelling_a_cancelled_course_is_refused_with_a_message(staff_client: C
 
 
 def test_screening_is_recorded_through_the_service(superuser: Client, patient: Any, clinic: factories.Clinic) -> None:
-    url = reverse("admin:courses_screening_add")
+    url = reverse("admin:patients_screening_add")
     base = {
         "patient": patient.pk,
         "clinician": clinic.clinicians[0].user.pk,
@@ -146,8 +147,8 @@ def test_screening_is_recorded_through_the_service(superuser: Client, patient: A
 def test_screening_and_protocol_pages_render(staff_client: Client, patient: Any, clinic: factories.Clinic) -> None:
     screening = patient.screenings.get()
     for url in (
-        reverse("admin:courses_screening_changelist"),
-        reverse("admin:courses_screening_change", args=[screening.pk]),
+        reverse("admin:patients_screening_changelist"),
+        reverse("admin:patients_screening_change", args=[screening.pk]),
         reverse("admin:courses_treatmentprotocol_changelist"),
         reverse("admin:courses_treatmentprotocol_change", args=[clinic.protocol.pk]),
     ):

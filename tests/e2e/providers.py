@@ -18,7 +18,7 @@ from django.conf import settings
 from django.core.mail import EmailMessage
 from django.core.mail.backends.filebased import EmailBackend
 
-from sessions.channels import FileSMSBackend
+from reminders.channels import FileSMSBackend
 
 LATENCY = 0.3
 

@@ -36,11 +36,13 @@ import redis
 from django.db.models import Max
 from django.utils import timezone
 
-from courses.models import Contraindication, Course, TreatmentProtocol
+from clinic.models import Chair, ClinicHours, StaffMember
+from courses.models import Course, TreatmentProtocol
 from ketaminecare.roles import Role
-from sessions.models import Chair, ClinicHours, Reminder, StaffMember, TreatmentSession
-from sessions.reminder_models import ReminderKind, ReminderRule
-from sessions.services.reminders import REASON_PAST
+from patients.models import Contraindication
+from reminders.models import Reminder, ReminderKind, ReminderRule
+from reminders.services.outbox import REASON_PAST
+from sessions.models import TreatmentSession
 from tests import factories
 from tests.e2e.evidence import (
     access_log_statuses,

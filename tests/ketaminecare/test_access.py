@@ -9,8 +9,8 @@ import pytest
 from ketaminecare.access.fields import PRIVATE_FIELDS, SCREENING, SESSION, hidden_fields
 from ketaminecare.access.privacy import forbidden_words
 from ketaminecare.roles import Role
+from reminders.messages import clean_free_text
 from sessions.feeds import clean_text
-from sessions.reminder_messages import clean_free_text
 
 
 @pytest.mark.parametrize(

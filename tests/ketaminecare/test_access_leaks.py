@@ -12,8 +12,8 @@ import datetime as dt
 import pytest
 from django.test import Client
 
-from courses.models import Screening
 from courses.services import roles_ensure
+from patients.models import Screening
 from sessions.models import TreatmentSession
 from tests.api.conftest import World
 
@@ -52,7 +52,7 @@ def test_session_admin_hides_clinical_fields_from_the_front_desk(private_world: 
 
 def test_screening_admin_hides_notes_and_findings_from_the_front_desk(private_world: World):
     screening = Screening.objects.get(patient=private_world.patient_a)
-    path = f"/admin/courses/screening/{screening.pk}/change/"
+    path = f"/admin/patients/screening/{screening.pk}/change/"
     desk = admin_client(private_world, "front_desk").get(path)
     clinician = admin_client(private_world, "clinician").get(path)
     assert desk.status_code == clinician.status_code == 200
@@ -63,8 +63,8 @@ def test_screening_admin_hides_notes_and_findings_from_the_front_desk(private_wo
 
 def test_therapist_cannot_open_patients_in_the_admin(private_world: World):
     therapist = admin_client(private_world, "therapist")
-    assert therapist.get("/admin/courses/patient/").status_code == 403
-    assert therapist.get(f"/admin/courses/patient/{private_world.patient_a.pk}/change/").status_code == 403
+    assert therapist.get("/admin/patients/patient/").status_code == 403
+    assert therapist.get(f"/admin/patients/patient/{private_world.patient_a.pk}/change/").status_code == 403
     # Booking in a window still works: the therapist's own appointments stay open to them.
     assert therapist.get("/admin/treatment_sessions/integrationappointment/").status_code == 200
 

@@ -90,4 +90,4 @@ def test_answers_carrying_patient_data_are_never_stored(world) -> None:
         assert response["Cache-Control"] == "no-store", path
     admin = Client()
     admin.force_login(world.users["administrator"])
-    assert "no-store" in admin.get(f"/admin/courses/patient/{world.patient_a.pk}/change/")["Cache-Control"]
+    assert "no-store" in admin.get(f"/admin/patients/patient/{world.patient_a.pk}/change/")["Cache-Control"]

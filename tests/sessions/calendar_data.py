@@ -8,9 +8,11 @@ from typing import Any
 from django.contrib.auth.models import Group
 from rest_framework.test import APIClient
 
-from courses.models import Course, Patient
+from clinic.models import StaffMember
+from courses.models import Course
 from ketaminecare.roles import Role
-from sessions.models import IntegrationAppointment, IntegrationWindow, StaffMember, TreatmentSession
+from patients.models import Patient
+from sessions.models import IntegrationAppointment, IntegrationWindow, TreatmentSession
 from sessions.scheduling import window_bounds
 from sessions.selectors import clinic_zone
 from tests import factories

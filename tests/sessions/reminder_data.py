@@ -13,11 +13,13 @@ from zoneinfo import ZoneInfo
 
 from django.contrib.auth import get_user_model
 
-from courses.models import Course, Patient, Screening, TreatmentProtocol
+from clinic.models import Chair, StaffMember
+from courses.models import Course, TreatmentProtocol
 from ketaminecare.roles import Role
-from sessions.channels import FileSMSBackend
-from sessions.models import Chair, Reminder, StaffMember, TreatmentSession
-from sessions.reminder_models import Channel, ReminderKind
+from patients.models import Patient, Screening
+from reminders.channels import FileSMSBackend
+from reminders.models import Channel, Reminder, ReminderKind
+from sessions.models import TreatmentSession
 
 NEW_YORK = ZoneInfo("America/New_York")
 

@@ -150,17 +150,17 @@ def test_sessions_and_courses_cannot_be_added_or_deleted_in_the_admin(staff_clie
 @pytest.mark.parametrize(
     "name",
     [
-        "chair",
-        "clinichours",
-        "closureday",
-        "staffmember",
-        "integrationwindow",
-        "integrationappointment",
-        "ruleoverride",
+        "clinic_chair",
+        "clinic_clinichours",
+        "clinic_closureday",
+        "clinic_staffmember",
+        "treatment_sessions_integrationwindow",
+        "treatment_sessions_integrationappointment",
+        "treatment_sessions_ruleoverride",
     ],
 )
 def test_calendar_changelists_render(superuser: Client, course: Course, name: str) -> None:
-    assert superuser.get(reverse(f"admin:treatment_sessions_{name}_changelist")).status_code == 200
+    assert superuser.get(reverse(f"admin:{name}_changelist")).status_code == 200
 
 
 def test_staff_window_and_appointment_change_pages_render(
@@ -176,7 +176,7 @@ def test_staff_window_and_appointment_change_pages_render(
         ends_at=window.opens_at + dt.timedelta(hours=2),
     )
     for url in (
-        reverse("admin:treatment_sessions_staffmember_change", args=[clinic.clinicians[0].pk]),
+        reverse("admin:clinic_staffmember_change", args=[clinic.clinicians[0].pk]),
         reverse("admin:treatment_sessions_integrationwindow_change", args=[window.pk]),
         reverse("admin:treatment_sessions_integrationappointment_change", args=[appointment.pk]),
         reverse("admin:treatment_sessions_integrationwindow_changelist") + "?state=active",

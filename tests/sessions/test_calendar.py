@@ -9,9 +9,10 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from clinic.models import ClosureDay
 from ketaminecare.roles import Role
 from sessions.api.calendar_serializers import CalendarEventSerializer, CalendarSerializer
-from sessions.models import ClosureDay, TreatmentSession
+from sessions.models import TreatmentSession
 from sessions.services.booking import session_reschedule
 from sessions.services.lifecycle import session_cancel, session_hold
 from tests import factories

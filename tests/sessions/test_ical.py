@@ -12,10 +12,10 @@ from icalendar import Calendar
 from rest_framework.test import APIClient
 
 from audit.models import AuditEvent
-from courses.models import CalendarFeed
+from calendars.models import CalendarFeed
+from clinic.models import ClosureDay
 from ketaminecare.roles import Role
 from sessions.feeds import escape_text, fold
-from sessions.models import ClosureDay
 from sessions.services.booking import session_reschedule
 from sessions.services.integration import integration_appointment_move
 from sessions.services.lifecycle import session_cancel
@@ -111,7 +111,7 @@ def test_every_feed_read_is_in_the_audit_trail_with_the_patients_it_showed(
         (str(staff_feed["id"]), [patient.pk], AuditEvent.Action.VIEW),
         (str(own_feed["id"]), [patient.pk], AuditEvent.Action.VIEW),
     ]
-    assert all(e.object_type == "courses.calendarfeed" and e.status_code == 200 for e in trail)
+    assert all(e.object_type == "calendars.calendarfeed" and e.status_code == 200 for e in trail)
     # The URL is the feed's credential: the trail names the feed by id and never keeps its token.
     tokens = [feed["url"].rsplit("/", 1)[1].removesuffix(".ics") for feed in (staff_feed, own_feed)]
     assert all(e.path == "/api/v1/feeds/***.ics" for e in trail)

@@ -10,10 +10,11 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from clinic.models import ClosureDay, TimeOff
 from courses.models import Course
 from ketaminecare.errors import RuleViolation
 from ketaminecare.roles import Role
-from sessions.models import ClosureDay, IntegrationWindow, TimeOff, TreatmentSession
+from sessions.models import IntegrationWindow, TreatmentSession
 from sessions.scheduling import Preferences, Rule, course_rule_problems
 from sessions.selectors import clinic_zone
 from sessions.services.booking import course_plan_and_book, course_propose, proposal_error

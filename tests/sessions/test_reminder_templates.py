@@ -11,8 +11,7 @@ import pytest
 
 from courses.management.commands.seed_demo import PROTOCOLS
 from ketaminecare.access.privacy import forbidden_words
-from sessions.models import Reminder
-from sessions.reminder_messages import (
+from reminders.messages import (
     TEMPLATE_ROOT,
     ForbiddenContent,
     all_template_names,
@@ -20,10 +19,10 @@ from sessions.reminder_messages import (
     reminder_engine,
     render,
 )
-from sessions.reminder_models import Channel, ReminderKind
+from reminders.models import Channel, Reminder, ReminderKind
+from reminders.services.dispatch import reminders_send_batch, reminders_sweep
 from sessions.scheduling import Preferences
 from sessions.services.booking import course_plan_and_book
-from sessions.services.dispatch import reminders_send_batch, reminders_sweep
 from tests.conftest import at
 
 CONTEXT = {

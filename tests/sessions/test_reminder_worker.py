@@ -21,10 +21,11 @@ import redis
 from django.conf import settings
 from django.utils import timezone
 
-from sessions.models import Reminder, TreatmentSession
-from sessions.services.dispatch import reminders_sweep
+from reminders.models import Reminder
+from reminders.services.dispatch import reminders_sweep
+from reminders.tasks import reminders_send_batch
+from sessions.models import TreatmentSession
 from sessions.services.lifecycle import session_cancel
-from sessions.tasks import reminders_send_batch
 from tests.sessions.reminder_data import due_session_reminders
 from tests.sessions.worker_process import WorkerProcess, database_url
 

@@ -19,16 +19,16 @@ from django.urls import reverse
 
 from courses.models import Course
 from ketaminecare.roles import Role
-from sessions.channels import DeliveryError
-from sessions.models import IntegrationAppointment, IntegrationWindow, Reminder, ReminderRule, TreatmentSession
-from sessions.reminder_models import Channel, ReminderKind
-from sessions.reminder_times import planned_at, release_at
+from reminders.channels import DeliveryError
+from reminders.models import Channel, Reminder, ReminderKind, ReminderRule
+from reminders.services.dispatch import reminders_send_batch, reminders_sweep
+from reminders.services.outbox import DEFAULT_REMINDER_PLAN
+from reminders.times import planned_at, release_at
+from sessions.models import IntegrationAppointment, IntegrationWindow, TreatmentSession
 from sessions.scheduling import Preferences
 from sessions.services.booking import SessionRequest, course_book, course_plan_and_book, session_reschedule
-from sessions.services.dispatch import reminders_send_batch, reminders_sweep
 from sessions.services.integration import window_appointment_book
 from sessions.services.lifecycle import course_cancel, session_cancel
-from sessions.services.reminders import DEFAULT_REMINDER_PLAN
 from tests import factories
 from tests.conftest import at
 
@@ -41,7 +41,7 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture(autouse=True)
 def _sms_to_files(settings: Any, tmp_path: Path) -> Path:
-    settings.REMINDER_SMS_BACKEND = "sessions.channels.FileSMSBackend"
+    settings.REMINDER_SMS_BACKEND = "reminders.channels.FileSMSBackend"
     settings.REMINDER_SMS_DIR = tmp_path / "sms"
     return tmp_path / "sms"
 
@@ -153,7 +153,7 @@ def test_the_admin_refuses_a_second_active_rule_of_a_kind_on_a_channel_with_a_me
     kind = ReminderKind.SESSION_SOON
     ReminderRule.objects.create(protocol=clinic.protocol, kind=kind, minutes_before=120, send_email=False)
     form = {"protocol": clinic.protocol.pk, "kind": kind, "minutes_before": 60, "send_sms": "on", "is_active": "on"}
-    add = reverse("admin:treatment_sessions_reminderrule_add")
+    add = reverse("admin:reminders_reminderrule_add")
 
     response = superuser.post(add, form)
 

@@ -9,7 +9,8 @@ from typing import Any
 import pytest
 from django.contrib.auth.models import Permission
 
-from courses.models import Course, Screening
+from clinic.models import ClinicHours, ClosureDay, TimeOff, WorkingHours
+from courses.models import Course
 from ketaminecare.errors import (
     BookingConflict,
     DomainError,
@@ -20,16 +21,8 @@ from ketaminecare.errors import (
     RuleViolation,
 )
 from ketaminecare.roles import Role
-from sessions.models import (
-    ClinicHours,
-    ClosureDay,
-    IntegrationAppointment,
-    IntegrationWindow,
-    RuleOverride,
-    TimeOff,
-    TreatmentSession,
-    WorkingHours,
-)
+from patients.models import Screening
+from sessions.models import IntegrationAppointment, IntegrationWindow, RuleOverride, TreatmentSession
 from sessions.scheduling import Rule
 from sessions.services.booking import (
     SessionRequest,

@@ -14,9 +14,10 @@ import pytest
 from django.db import connection
 from django.urls import reverse
 
+from clinic.models import TimeOff, WorkingHours
 from courses.models import Course
 from ketaminecare.errors import BookingConflict, InvalidInput, RuleViolation
-from sessions.models import IntegrationAppointment, TimeOff, TreatmentSession, WorkingHours
+from sessions.models import IntegrationAppointment, TreatmentSession
 from sessions.scheduling import Rule
 from sessions.services.booking import SessionRequest, course_book, session_reschedule
 from sessions.services.integration import window_appointment_book
@@ -322,7 +323,7 @@ def test_the_api_removes_a_day_of_hours_only_when_told_to(clinic, patient, monda
 
 def staff_admin_form(superuser: Any, member: Any) -> tuple[str, dict[str, Any]]:
     """The admin's change page of a member of staff, as its form would post it unchanged."""
-    url = reverse("admin:treatment_sessions_staffmember_change", args=[member.pk])
+    url = reverse("admin:clinic_staffmember_change", args=[member.pk])
     form = superuser.get(url).context["adminform"].form
     data = {name: value for name, value in form.initial.items() if value is not None}
     data["user"] = member.user_id

@@ -14,11 +14,12 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
 
-from courses.models import Contraindication, Course, Patient, Screening, TreatmentProtocol
+from clinic.models import Chair, ClinicHours, ClosureDay, StaffMember, WorkingHours
+from courses.models import Course, TreatmentProtocol
 from courses.services import patient_create, roles_ensure, screening_record, user_with_role
 from ketaminecare.errors import BookingConflict
 from ketaminecare.roles import Role
-from sessions.models import Chair, ClinicHours, ClosureDay, StaffMember, WorkingHours
+from patients.models import Contraindication, Patient, Screening
 from sessions.scheduling import Preferences, local_instant
 from sessions.selectors import clinic_zone
 from sessions.services.booking import course_plan_and_book, maintenance_series_book

@@ -40,10 +40,10 @@ from django.db.models import F, Max, Q
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from clinic.models import StaffMember
 from ketaminecare.roles import Role
-from sessions.channels import Channels, DeliveryError, Outgoing
-from sessions.models import IntegrationAppointment, IntegrationWindow, StaffMember, TreatmentSession
-from sessions.reminder_messages import (
+from reminders.channels import Channels, DeliveryError, Outgoing
+from reminders.messages import (
     FALLBACK_PREPARATION,
     ForbiddenContent,
     clean_free_text,
@@ -51,10 +51,8 @@ from sessions.reminder_messages import (
     local_time_text,
     render,
 )
-from sessions.reminder_models import APPOINTMENT_KINDS, SESSION_KINDS, Reminder, ReminderKind, ReminderRule
-from sessions.selectors import clinic_zone
-from sessions.services.common import now_or
-from sessions.services.reminders import (
+from reminders.models import APPOINTMENT_KINDS, SESSION_KINDS, Reminder, ReminderKind, ReminderRule
+from reminders.services.outbox import (
     DEFAULT_REMINDER_PLAN,
     last_session_starts,
     maintenance_due_anchor,
@@ -62,6 +60,9 @@ from sessions.services.reminders import (
     plans_by_protocol,
     window_closing_minutes,
 )
+from sessions.models import IntegrationAppointment, IntegrationWindow, TreatmentSession
+from sessions.selectors import clinic_zone
+from sessions.services.common import now_or
 
 logger = logging.getLogger(__name__)
 
@@ -70,7 +71,7 @@ Enqueue = Callable[[list[int], str], object]
 
 
 def enqueue_send_batch(reminder_ids: list[int], claim_token: str) -> None:
-    from sessions.tasks import reminders_send_batch
+    from reminders.tasks import reminders_send_batch
 
     reminders_send_batch.delay(reminder_ids, claim_token)
 

@@ -32,7 +32,7 @@ from django.conf import settings
 from django.core.mail import EmailMessage
 from django.utils.module_loading import import_string
 
-from sessions.reminder_models import Channel
+from reminders.models import Channel
 
 logger = logging.getLogger(__name__)
 

@@ -21,9 +21,9 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.db.models import Max
 
-from courses.models import Course, Patient, TreatmentProtocol
-from sessions.models import IntegrationAppointment, IntegrationWindow, TreatmentSession
-from sessions.reminder_models import (
+from courses.models import Course, TreatmentProtocol
+from patients.models import Patient
+from reminders.models import (
     APPOINTMENT_KINDS,
     SESSION_KINDS,
     STAFF_KINDS,
@@ -32,7 +32,8 @@ from sessions.reminder_models import (
     ReminderKind,
     ReminderRule,
 )
-from sessions.reminder_times import planned_at, release_at
+from reminders.times import planned_at, release_at
+from sessions.models import IntegrationAppointment, IntegrationWindow, TreatmentSession
 from sessions.selectors import clinic_zone
 
 Status = Reminder.Status

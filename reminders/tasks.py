@@ -6,7 +6,7 @@ from dataclasses import asdict
 
 from celery import shared_task
 
-from sessions.services import dispatch
+from reminders.services import dispatch
 
 
 @shared_task(name="sessions.reminders_sweep")

@@ -9,7 +9,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 from ketaminecare.admin_base import ServicesOnlyAdmin
-from sessions.reminder_models import Reminder, ReminderRule
+from reminders.models import Reminder, ReminderRule
 
 
 @admin.register(ReminderRule)

@@ -1,13 +1,14 @@
-"""Reminders as rows (an outbox) and the per-protocol plan that makes them.
-
-Imported by ``sessions.models`` so that they belong to the treatment_sessions app. Foreign keys
-are given as strings so that this module needs nothing from ``sessions.models``.
-"""
+"""Reminders as rows (an outbox) and the per-protocol plan that makes them."""
 
 from __future__ import annotations
 
 from django.db import models
 from django.db.models import Q
+
+from clinic.models import StaffMember
+from courses.models import Course, TreatmentProtocol
+from patients.models import Patient
+from sessions.models import IntegrationAppointment, IntegrationWindow, TreatmentSession
 
 
 class ReminderKind(models.TextChoices):
@@ -38,13 +39,13 @@ class Channel(models.TextChoices):
 class ReminderRule(models.Model):
     """One line of a protocol's reminder plan: what is sent, how long before, on which channels.
 
-    A protocol with no rules follows ``DEFAULT_REMINDER_PLAN`` (sessions.services.reminders). A
+    A protocol with no rules follows ``DEFAULT_REMINDER_PLAN`` (reminders.services.outbox). A
     protocol with rules follows exactly its active rules. ``minutes_before`` counts elapsed time
     before the anchor: a session's or an appointment's start, the day maintenance falls due, the
     window's close; it is ignored for the window-opened nudge, which goes when the window opens.
     """
 
-    protocol = models.ForeignKey("courses.TreatmentProtocol", on_delete=models.CASCADE, related_name="reminder_rules")
+    protocol = models.ForeignKey(TreatmentProtocol, on_delete=models.CASCADE, related_name="reminder_rules")
     kind = models.CharField(max_length=30, choices=ReminderKind.choices)
     minutes_before = models.PositiveIntegerField(default=0)
     send_sms = models.BooleanField(default=True)
@@ -52,6 +53,8 @@ class ReminderRule(models.Model):
     is_active = models.BooleanField(default=True)
 
     class Meta:
+        # The table it had before it moved here: moving a model between apps kept its rows.
+        db_table = "treatment_sessions_reminderrule"
         ordering = ["protocol", "kind", "-minutes_before"]
         constraints = [
             models.UniqueConstraint(fields=["protocol", "kind", "minutes_before"], name="reminder_rule_unique"),
@@ -103,33 +106,27 @@ class Reminder(models.Model):
     channel = models.CharField(max_length=10, choices=Channel.choices)
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.PENDING)
     # The recipient: a patient or a member of staff.
-    patient = models.ForeignKey(
-        "courses.Patient", null=True, blank=True, on_delete=models.CASCADE, related_name="reminders"
-    )
-    staff = models.ForeignKey(
-        "treatment_sessions.StaffMember", null=True, blank=True, on_delete=models.CASCADE, related_name="reminders"
-    )
+    patient = models.ForeignKey(Patient, null=True, blank=True, on_delete=models.CASCADE, related_name="reminders")
+    staff = models.ForeignKey(StaffMember, null=True, blank=True, on_delete=models.CASCADE, related_name="reminders")
     # What it is about: exactly one of these.
     session = models.ForeignKey(
-        "treatment_sessions.TreatmentSession", null=True, blank=True, on_delete=models.CASCADE, related_name="reminders"
+        TreatmentSession, null=True, blank=True, on_delete=models.CASCADE, related_name="reminders"
     )
     appointment = models.ForeignKey(
-        "treatment_sessions.IntegrationAppointment",
+        IntegrationAppointment,
         null=True,
         blank=True,
         on_delete=models.CASCADE,
         related_name="reminders",
     )
     window = models.ForeignKey(
-        "treatment_sessions.IntegrationWindow",
+        IntegrationWindow,
         null=True,
         blank=True,
         on_delete=models.CASCADE,
         related_name="reminders",
     )
-    course = models.ForeignKey(
-        "courses.Course", null=True, blank=True, on_delete=models.CASCADE, related_name="reminders"
-    )
+    course = models.ForeignKey(Course, null=True, blank=True, on_delete=models.CASCADE, related_name="reminders")
     # The subject's time and revision when the row was written or last moved: a send re-checks them.
     anchor_at = models.DateTimeField()
     subject_revision = models.PositiveIntegerField(default=0)
@@ -148,6 +145,8 @@ class Reminder(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
+        # The table it had before it moved here: moving a model between apps kept its rows.
+        db_table = "treatment_sessions_reminder"
         ordering = ["due_at", "id"]
         indexes = [
             # The sweep's query: live rows by due time (pending) or lease (claimed).

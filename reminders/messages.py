@@ -1,6 +1,6 @@
 """The text of every reminder, from templates the clinic can edit.
 
-Templates live in ``sessions/templates/reminders/``; a clinic edits its own copies in the
+Templates live in ``reminders/templates/reminders/``; a clinic edits its own copies in the
 directory named by ``REMINDER_TEMPLATES_DIR``, which is searched first. One template per kind
 and channel: ``<kind>.sms.txt``, ``<kind>.email.txt`` and ``<kind>.subject.txt``.
 
@@ -24,7 +24,7 @@ from django.conf import settings
 from django.template import Context, Engine
 
 from ketaminecare.access.privacy import forbidden_words
-from sessions.reminder_models import Channel, ReminderKind
+from reminders.models import Channel, ReminderKind
 
 TEMPLATE_ROOT = Path(__file__).resolve().parent / "templates"
 
