@@ -66,6 +66,7 @@ def content_types_relabel(old_label: str, new_label: str, models: list[str]) -> 
     permissions granted on it (and the admin's history of it) stay attached. A content type that
     already exists under the new label (made by an earlier run) is left as it is.
     """
+
     def move(apps: Any, schema_editor: Any, source: str, target: str) -> None:
         content_type = apps.get_model("contenttypes", "ContentType")
         db = schema_editor.connection.alias
