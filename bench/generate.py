@@ -667,7 +667,8 @@ def build_reminders(*, count: int = 60000, as_of: dt.date, seed: int = 1) -> dic
     row per kind, channel and subject. Returns the counts by status and kind.
     """
     from reminders.models import APPOINTMENT_KINDS, SESSION_KINDS, Reminder
-    from reminders.services.outbox import DEFAULT_REMINDER_PLAN, _patient_wanted
+    from reminders.services.outbox import _patient_wanted
+    from reminders.services.plan import DEFAULT_REMINDER_PLAN
 
     if Reminder.objects.exists():
         raise RuntimeError("build_reminders expects a clinic without reminders")

@@ -16,7 +16,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from reminders.models import Reminder
-from reminders.services.dispatch import reminders_send_batch
+from reminders.services.send import reminders_send_batch
 
 
 @shared_task(name="bench.naive_send_one")

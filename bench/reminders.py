@@ -43,7 +43,8 @@ from django.utils import timezone
 
 from bench import _django  # noqa: F401  (configures Django)
 from reminders.models import Reminder
-from reminders.services.dispatch import reminders_sweep
+from reminders.services.sweep import reminders_sweep
+from reminders.tasks import enqueue_send_batch
 from tests.sessions.reminder_data import due_session_reminders
 from tests.sessions.worker_process import WorkerProcess, database_url
 
@@ -76,7 +77,7 @@ def run(design: str, count: int, workdir: Path, broker: redis.Redis) -> dict[str
     try:
         started = time.monotonic()
         if design == "batched":
-            reminders_sweep()
+            reminders_sweep(enqueue=enqueue_send_batch)
         else:
             from bench.naive_tasks import naive_send_one
 

@@ -210,7 +210,7 @@ CELERY_TASK_TIME_LIMIT = int(os.environ.get("CELERY_TASK_TIME_LIMIT", "120"))
 # One message at a time per process: a killed worker holds back as little as possible.
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 
-# Reminders (reminders/services/dispatch.py). The sweep runs every REMINDER_SWEEP_SECONDS from the
+# Reminders (reminders/services/sweep.py). The sweep runs every REMINDER_SWEEP_SECONDS from the
 # one beat process; it claims due rows in batches, each with a lease.
 REMINDER_SWEEP_SECONDS = int(os.environ.get("REMINDER_SWEEP_SECONDS", "60"))
 REMINDER_BATCH_SIZE = int(os.environ.get("REMINDER_BATCH_SIZE", "100"))

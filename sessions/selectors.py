@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -237,4 +237,18 @@ def window_free_slots(
         opens=window.opens_at,
         closes=window.closes_at,
         length=dt.timedelta(minutes=settings.INTEGRATION_APPOINTMENT_MINUTES),
+    )
+
+
+def live_windows() -> Q:
+    """Windows that are neither cancelled nor closed."""
+    return Q(cancelled_at__isnull=True, closed_at__isnull=True)
+
+
+def booked_window_ids(window_ids: Sequence[int]) -> set[int]:
+    """Those of ``window_ids`` that hold an appointment which occupies them."""
+    return set(
+        IntegrationAppointment.objects.filter(
+            window_id__in=window_ids, status__in=IntegrationAppointment.OCCUPYING_STATUSES
+        ).values_list("window_id", flat=True)
     )

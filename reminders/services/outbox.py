@@ -18,90 +18,34 @@ import datetime as dt
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from django.conf import settings
 from django.db.models import Max
 
-from courses.models import Course, TreatmentProtocol
+from courses.models import Course
 from patients.models import Patient
 from reminders.models import (
     APPOINTMENT_KINDS,
     SESSION_KINDS,
-    STAFF_KINDS,
-    Channel,
     Reminder,
     ReminderKind,
-    ReminderRule,
 )
-from reminders.times import planned_at, release_at
-from sessions.models import IntegrationAppointment, IntegrationWindow, TreatmentSession
+from reminders.services.plan import PlanLine, patient_release_at, protocol_plan
+from reminders.times import planned_at
+from sessions.models import IntegrationAppointment, TreatmentSession
 from sessions.selectors import clinic_zone
 
 Status = Reminder.Status
 
-HOUR = 60
-DAY = 24 * HOUR
-
-
-@dataclass(frozen=True)
-class PlanLine:
-    kind: str
-    minutes_before: int
-    channels: tuple[str, ...]
-
-
-# The plan of a protocol that has no ReminderRule of its own (the domain's typical plan).
-DEFAULT_REMINDER_PLAN: tuple[PlanLine, ...] = (
-    PlanLine(ReminderKind.SESSION_CONFIRM, 72 * HOUR, (Channel.SMS, Channel.EMAIL)),
-    PlanLine(ReminderKind.SESSION_PREPARE, 24 * HOUR, (Channel.SMS, Channel.EMAIL)),
-    PlanLine(ReminderKind.SESSION_SOON, 2 * HOUR, (Channel.SMS,)),
-    PlanLine(ReminderKind.APPOINTMENT_DAY_BEFORE, 24 * HOUR, (Channel.SMS, Channel.EMAIL)),
-    PlanLine(ReminderKind.APPOINTMENT_SOON, 2 * HOUR, (Channel.SMS,)),
-    PlanLine(ReminderKind.MAINTENANCE_DUE, 5 * DAY, (Channel.SMS, Channel.EMAIL)),
-    PlanLine(ReminderKind.WINDOW_OPENED, 0, (Channel.EMAIL,)),
-    PlanLine(ReminderKind.WINDOW_CLOSING, 6 * HOUR, (Channel.EMAIL,)),
-)
 
 REASON_MOVED = "The subject moved; replaced by a reminder for the new time."
+
+
 REASON_CANCELLED = "The subject was cancelled."
+
+
 REASON_PAST = "After the move, its time had already passed."
+
+
 REASON_NOT_PLANNED = "No longer in the plan."
-
-
-def protocol_plan(protocol: TreatmentProtocol) -> list[PlanLine]:
-    """The protocol's active rules, or the default plan when it has none at all."""
-    rules = list(ReminderRule.objects.filter(protocol=protocol))
-    if not rules:
-        return list(DEFAULT_REMINDER_PLAN)
-    return [PlanLine(r.kind, r.minutes_before, tuple(r.channels)) for r in rules if r.is_active and r.channels]
-
-
-def plans_by_protocol(protocol_ids: Iterable[int]) -> dict[int, list[PlanLine]]:
-    """Plans for many protocols in one query (the sweep's window alerts)."""
-    ids = set(protocol_ids)
-    found: dict[int, list[PlanLine]] = {}
-    seen: set[int] = set()
-    for rule in ReminderRule.objects.filter(protocol_id__in=ids):
-        seen.add(rule.protocol_id)
-        if rule.is_active and rule.channels:
-            found.setdefault(rule.protocol_id, []).append(
-                PlanLine(rule.kind, rule.minutes_before, tuple(rule.channels))
-            )
-    return {pid: found.get(pid, []) if pid in seen else list(DEFAULT_REMINDER_PLAN) for pid in ids}
-
-
-def quiet_hours_exemption() -> dt.timedelta:
-    return dt.timedelta(minutes=settings.REMINDER_QUIET_HOURS_EXEMPT_MINUTES)
-
-
-def patient_release_at(patient: Patient, planned: dt.datetime, anchor: dt.datetime) -> dt.datetime:
-    return release_at(
-        planned=planned,
-        anchor=anchor,
-        zone=patient.zone,
-        quiet_start=patient.quiet_hours_start,
-        quiet_end=patient.quiet_hours_end,
-        exempt_within=quiet_hours_exemption(),
-    )
 
 
 @dataclass(frozen=True)
@@ -135,6 +79,19 @@ def _patient_wanted(
     return wanted
 
 
+_MOVABLE_FIELDS = [
+    "anchor_at",
+    "subject_revision",
+    "planned_at",
+    "due_at",
+    "status",
+    "claim_token",
+    "lease_until",
+    "cancelled_at",
+    "last_error",
+]
+
+
 def _sync(*, subject: dict[str, object], patient: Patient, wanted: list[Wanted], now: dt.datetime) -> None:
     """Make the live rows of one subject and patient match ``wanted``.
 
@@ -158,35 +115,10 @@ def _sync(*, subject: dict[str, object], patient: Patient, wanted: list[Wanted],
     update: list[Reminder] = []
     for want in wanted:
         row = live.pop(want.key, None)
-        if row is not None and row.anchor_at == want.anchor_at and row.subject_revision == want.subject_revision:
-            continue
-        if (want.kind, want.channel, want.anchor_at, want.subject_revision) in done:
-            if row is not None:
-                _cancel_row(row, now, REASON_MOVED)
-                update.append(row)
-            continue
-        if want.planned_at <= now:
-            if row is not None:
-                _cancel_row(row, now, REASON_PAST)
-                update.append(row)
-            continue
         if row is None:
-            create.append(
-                Reminder(
-                    **subject,
-                    patient=patient,
-                    kind=want.kind,
-                    channel=want.channel,
-                    anchor_at=want.anchor_at,
-                    subject_revision=want.subject_revision,
-                    planned_at=want.planned_at,
-                    due_at=want.due_at,
-                )
-            )
-        else:
-            row.anchor_at, row.subject_revision = want.anchor_at, want.subject_revision
-            row.planned_at, row.due_at = want.planned_at, want.due_at
-            row.status, row.claim_token, row.lease_until = Status.PENDING, None, None
+            if want.planned_at > now and _ident(want) not in done:
+                create.append(_new_row(subject=subject, patient=patient, want=want))
+        elif _reconcile(row, want=want, done=done, now=now):
             update.append(row)
     for row in live.values():
         _cancel_row(row, now, REASON_NOT_PLANNED)
@@ -194,20 +126,39 @@ def _sync(*, subject: dict[str, object], patient: Patient, wanted: list[Wanted],
     if create:
         Reminder.objects.bulk_create(create)
     if update:
-        Reminder.objects.bulk_update(
-            update,
-            [
-                "anchor_at",
-                "subject_revision",
-                "planned_at",
-                "due_at",
-                "status",
-                "claim_token",
-                "lease_until",
-                "cancelled_at",
-                "last_error",
-            ],
-        )
+        Reminder.objects.bulk_update(update, _MOVABLE_FIELDS)
+
+
+def _ident(want: Wanted) -> tuple[str, str, dt.datetime, int]:
+    return (want.kind, want.channel, want.anchor_at, want.subject_revision)
+
+
+def _new_row(*, subject: dict[str, object], patient: Patient, want: Wanted) -> Reminder:
+    return Reminder(
+        **subject,
+        patient=patient,
+        kind=want.kind,
+        channel=want.channel,
+        anchor_at=want.anchor_at,
+        subject_revision=want.subject_revision,
+        planned_at=want.planned_at,
+        due_at=want.due_at,
+    )
+
+
+def _reconcile(row: Reminder, *, want: Wanted, done: set[tuple[str, str, dt.datetime, int]], now: dt.datetime) -> bool:
+    """Bring a live row to what is wanted of it; whether it changed (and must be saved)."""
+    if row.anchor_at == want.anchor_at and row.subject_revision == want.subject_revision:
+        return False
+    if _ident(want) in done:
+        _cancel_row(row, now, REASON_MOVED)
+    elif want.planned_at <= now:
+        _cancel_row(row, now, REASON_PAST)
+    else:
+        row.anchor_at, row.subject_revision = want.anchor_at, want.subject_revision
+        row.planned_at, row.due_at = want.planned_at, want.due_at
+        row.status, row.claim_token, row.lease_until = Status.PENDING, None, None
+    return True
 
 
 def _cancel_row(row: Reminder, now: dt.datetime, reason: str) -> None:
@@ -222,10 +173,6 @@ def cancel_live(*, now: dt.datetime, reason: str = REASON_CANCELLED, **subject: 
         _cancel_row(row, now, reason)
     Reminder.objects.bulk_update(rows, ["status", "claim_token", "lease_until", "cancelled_at", "last_error"])
     return len(rows)
-
-
-# ---------------------------------------------------------------------------------------------
-# Per subject
 
 
 def reminders_plan_session(session: TreatmentSession, *, lines: Sequence[PlanLine], now: dt.datetime) -> None:
@@ -287,94 +234,3 @@ def reminders_plan_course_due(course: Course, *, lines: Sequence[PlanLine], now:
             patient=course.patient, lines=lines, kinds=(ReminderKind.MAINTENANCE_DUE,), anchor=anchor, revision=0
         )
     _sync(subject={"course": course}, patient=course.patient, wanted=wanted, now=now)
-
-
-# ---------------------------------------------------------------------------------------------
-# Called by the booking, lifecycle and integration services, inside their transactions
-
-
-def reminders_course_booked(course: Course, *, now: dt.datetime) -> None:
-    """After sessions were added to a course (induction or a maintenance series)."""
-    course = Course.objects.select_related("patient", "protocol").get(pk=course.pk)
-    lines = protocol_plan(course.protocol)
-    for session in course.sessions.filter(status=TreatmentSession.Status.SCHEDULED).select_related("patient"):
-        reminders_plan_session(session, lines=lines, now=now)
-    reminders_plan_course_due(course, lines=lines, now=now)
-
-
-def reminders_session_changed(session_id: int, *, now: dt.datetime) -> None:
-    """After a session moved or left the calendar (cancelled, held, no-show).
-
-    Replans its reminders (moved, or cancelled with it), replans or cancels the reminders of the
-    appointments in its window, cancels the staff alerts of a window that moved or went, re-opens
-    the life of a window moved back into the future, and replans the course's maintenance due.
-    """
-    session = TreatmentSession.objects.select_related("patient", "course__protocol", "course__patient").get(
-        pk=session_id
-    )
-    course = session.course
-    lines = protocol_plan(course.protocol)
-    reminders_plan_session(session, lines=lines, now=now)
-    window = IntegrationWindow.objects.filter(session=session).first()
-    if window is not None:
-        cancel_live(now=now, reason=REASON_MOVED, window=window)
-        for appointment in window.appointments.select_related("patient", "window__session__course__protocol"):
-            reminders_plan_appointment(appointment, now=now)
-        _window_life_reset(window, lines=lines, now=now)
-    reminders_plan_course_due(course, lines=lines, now=now)
-
-
-def reminders_course_ended(course: Course, *, now: dt.datetime) -> None:
-    """After a course was cancelled or completed: nothing more goes out about it."""
-    sessions = TreatmentSession.objects.filter(course=course)
-    cancel_live(now=now, session__in=sessions)
-    cancel_live(now=now, appointment__window__session__in=sessions)
-    cancel_live(now=now, window__session__in=sessions)
-    cancel_live(now=now, course=course)
-
-
-def reminders_appointment_changed(appointment_id: int, *, now: dt.datetime) -> None:
-    """After an integration appointment was booked, moved or cancelled."""
-    appointment = IntegrationAppointment.objects.select_related("patient", "window__session__course__protocol").get(
-        pk=appointment_id
-    )
-    reminders_plan_appointment(appointment, now=now)
-
-
-def window_closing_minutes(lines: Sequence[PlanLine]) -> int | None:
-    minutes = [line.minutes_before for line in lines if line.kind == ReminderKind.WINDOW_CLOSING]
-    return max(minutes) if minutes else None
-
-
-def _window_life_reset(window: IntegrationWindow, *, lines: Sequence[PlanLine], now: dt.datetime) -> None:
-    """A window moved back into the future lives its moments again."""
-    changed = []
-    if window.opened_at is not None and window.opens_at > now:
-        window.opened_at = None
-        changed.append("opened_at")
-    closing = window_closing_minutes(lines)
-    if (
-        window.closing_alert_at is not None
-        and closing is not None
-        and window.closes_at - dt.timedelta(minutes=closing) > now
-    ):
-        window.closing_alert_at = None
-        changed.append("closing_alert_at")
-    if window.closed_at is not None and window.closes_at > now:
-        window.closed_at, window.integration_took_place = None, None
-        changed += ["closed_at", "integration_took_place"]
-    if changed:
-        window.save(update_fields=changed)
-
-
-__all__ = [
-    "DEFAULT_REMINDER_PLAN",
-    "STAFF_KINDS",
-    "PlanLine",
-    "cancel_live",
-    "protocol_plan",
-    "reminders_appointment_changed",
-    "reminders_course_booked",
-    "reminders_course_ended",
-    "reminders_session_changed",
-]

@@ -14,7 +14,7 @@ from clinic.models import Chair, StaffMember
 from courses.models import Course, TreatmentProtocol
 from ketaminecare.errors import BookingConflict, InvalidInput, NotFound, RuleViolation
 from patients.models import Patient, Screening
-from reminders.services.outbox import reminders_course_booked, reminders_session_changed
+from reminders.services.changes import reminders_course_booked, reminders_session_changed
 from sessions.models import IntegrationAppointment, IntegrationWindow, RuleOverride, TreatmentSession
 from sessions.scheduling import (
     NonexistentLocalTime,

@@ -11,7 +11,7 @@ from django.db import transaction
 from clinic.models import StaffMember
 from ketaminecare.errors import BookingConflict, InvalidInput, InvalidTransition, NotFound, RuleViolation
 from ketaminecare.roles import Role
-from reminders.services.outbox import reminders_appointment_changed
+from reminders.services.changes import reminders_appointment_changed
 from sessions.models import IntegrationAppointment, IntegrationWindow
 from sessions.scheduling import WeeklyHours, within_weekly_hours
 from sessions.selectors import clinic_zone

@@ -10,7 +10,7 @@ from django.db import transaction
 
 from courses.models import Course
 from ketaminecare.errors import InvalidInput, InvalidTransition, NotFound
-from reminders.services.outbox import reminders_course_ended, reminders_session_changed
+from reminders.services.changes import reminders_course_ended, reminders_session_changed
 from sessions.models import IntegrationAppointment, IntegrationWindow, TreatmentSession
 from sessions.selectors import clinic_zone
 from sessions.services.booking import _locked_session

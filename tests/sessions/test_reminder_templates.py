@@ -20,7 +20,8 @@ from reminders.messages import (
     render,
 )
 from reminders.models import Channel, Reminder, ReminderKind
-from reminders.services.dispatch import reminders_send_batch, reminders_sweep
+from reminders.services.send import reminders_send_batch
+from reminders.services.sweep import reminders_sweep
 from sessions.scheduling import Preferences
 from sessions.services.booking import course_plan_and_book
 from tests.conftest import at

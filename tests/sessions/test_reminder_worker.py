@@ -22,8 +22,8 @@ from django.conf import settings
 from django.utils import timezone
 
 from reminders.models import Reminder
-from reminders.services.dispatch import reminders_sweep
-from reminders.tasks import reminders_send_batch
+from reminders.services.sweep import reminders_sweep
+from reminders.tasks import enqueue_send_batch, reminders_send_batch
 from sessions.models import TreatmentSession
 from sessions.services.lifecycle import session_cancel
 from tests.sessions.reminder_data import due_session_reminders
@@ -114,7 +114,9 @@ def test_due_reminders_are_delivered_once_through_the_worker(start_worker, sms_d
     ids = due_session_reminders(30, now=timezone.now())
     start_worker()
 
-    result = reminders_sweep()  # publishes one task per batch to Redis after each claim commits
+    result = reminders_sweep(
+        enqueue=enqueue_send_batch
+    )  # publishes one task per batch to Redis after each claim commits
 
     assert result.claimed == 30
     wait_for(lambda: sent_count(ids) == 30, what="30 reminders sent")
@@ -126,18 +128,18 @@ def test_due_reminders_are_delivered_once_through_the_worker(start_worker, sms_d
     for row in rows:
         assert row.provider_message_id == by_key[f"reminder-{row.pk}"]
         assert row.attempts == 1
-    assert reminders_sweep().claimed == 0
+    assert reminders_sweep(enqueue=enqueue_send_batch).claimed == 0
 
 
 def test_the_same_reminder_enqueued_twice_is_delivered_once(start_worker, sms_dir):
     now = timezone.now()
     (first,) = due_session_reminders(1, now=now, label="twice")
-    claim = reminders_sweep(now=now)
+    claim = reminders_sweep(now=now, enqueue=enqueue_send_batch)
     ((token, ids),) = claim.batches
     reminders_send_batch.delay(ids, token)  # the same batch again, twice: a redelivered message
     reminders_send_batch.delay(ids, token)
     (sentinel,) = due_session_reminders(1, now=now, label="sentinel")
-    reminders_sweep(now=now)
+    reminders_sweep(now=now, enqueue=enqueue_send_batch)
 
     # One process takes the queue in order: once the sentinel is sent, the copies have run.
     start_worker(concurrency=1)
@@ -152,7 +154,7 @@ def test_the_same_reminder_enqueued_twice_is_delivered_once(start_worker, sms_di
 def test_a_session_cancelled_after_its_task_was_enqueued_gets_no_message(start_worker, sms_dir):
     now = timezone.now()
     cancelled_id, kept_id = due_session_reminders(2, now=now)
-    claim = reminders_sweep(now=now)
+    claim = reminders_sweep(now=now, enqueue=enqueue_send_batch)
     assert [ids for _, ids in claim.batches] == [[cancelled_id, kept_id]]  # one task, in Redis
     session = Reminder.objects.get(pk=cancelled_id).session
     assert session is not None
@@ -173,7 +175,7 @@ def test_a_worker_killed_mid_batch_loses_nothing_and_sends_nothing_twice(start_w
     now = timezone.now()
     ids = due_session_reminders(total, now=now)
     worker = start_worker()
-    reminders_sweep(now=now)
+    reminders_sweep(now=now, enqueue=enqueue_send_batch)
 
     # Kill the whole worker (main process and pool) with SIGKILL once a first batch has committed
     # and others are half sent: provider calls made, their commit not.
@@ -192,7 +194,7 @@ def test_a_worker_killed_mid_batch_loses_nothing_and_sends_nothing_twice(start_w
 
     def all_sent() -> bool:
         # The sweep keeps running, as beat would; its clock is past the dead worker's leases.
-        reminders_sweep(now=timezone.now() + dt.timedelta(seconds=lease + 1))
+        reminders_sweep(now=timezone.now() + dt.timedelta(seconds=lease + 1), enqueue=enqueue_send_batch)
         return sent_count(ids) == total
 
     wait_for(all_sent, what="every reminder sent after the restart", timeout=120)

@@ -21,8 +21,9 @@ from courses.models import Course
 from ketaminecare.roles import Role
 from reminders.channels import DeliveryError
 from reminders.models import Channel, Reminder, ReminderKind, ReminderRule
-from reminders.services.dispatch import reminders_send_batch, reminders_sweep
-from reminders.services.outbox import DEFAULT_REMINDER_PLAN
+from reminders.services.plan import DEFAULT_REMINDER_PLAN
+from reminders.services.send import reminders_send_batch
+from reminders.services.sweep import reminders_sweep
 from reminders.times import planned_at, release_at
 from sessions.models import IntegrationAppointment, IntegrationWindow, TreatmentSession
 from sessions.scheduling import Preferences

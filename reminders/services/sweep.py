@@ -1,0 +1,127 @@
+"""Sending the outbox: the periodic sweep, the claim with its lease, and the send of a batch.
+
+Once per reminder, step by step (and where that stops holding):
+
+1. The sweep claims due rows in batches, each batch in its own transaction: ``SELECT ... FOR
+   UPDATE SKIP LOCKED`` picks pending rows that are due and claimed rows whose lease has expired
+   (their worker died), and one UPDATE gives them a fresh token and a lease. After commit, one
+   Celery task per batch carries the ids and the token. Nothing waits in the broker for later:
+   the database holds the future, and the broker only ever holds work that is due now.
+2. A worker locks the rows of its batch that still carry its token (a row re-claimed by a later
+   sweep, cancelled or moved no longer does, so a task delivered twice sends nothing twice),
+   re-checks each against its subject (cancelled, moved, booked), the channel (opt-out) and
+   quiet hours, sends it with its id as the provider's idempotency key, and marks it sent with
+   the provider's message id in the same transaction.
+3. A failed send goes back to pending with a backoff, and ends failed after
+   ``REMINDER_MAX_ATTEMPTS`` claims. A worker killed mid-batch leaves its rows claimed: the
+   database rolls its transaction back, and the sweep takes them again once the lease expires.
+   The only repeat left is a message the provider accepted just before the worker died. For SMS
+   the idempotency key makes the provider answer with the first message id instead of sending
+   again. SMTP has no such key: that email goes out a second time, with the same Message-ID
+   (which mail systems may use to drop it). Email is at least once; SMS is exactly once.
+
+The lease (``REMINDER_LEASE_SECONDS``) is longer than the task's hard time limit, so a batch is
+never sent by two live workers at once.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import partial
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F, Q
+
+from reminders.models import Reminder
+from reminders.services.window_alerts import windows_advance
+from sessions.services.common import now_or
+
+logger = logging.getLogger(__name__)
+
+
+Status = Reminder.Status
+
+
+Enqueue = Callable[[list[int], str], object]
+
+
+@dataclass
+class SweepResult:
+    windows_opened: int = 0
+    windows_alerted: int = 0
+    windows_closed: int = 0
+    failed_leases: int = 0
+    claimed: int = 0
+    batches: list[tuple[str, list[int]]] = field(default_factory=list)
+
+
+def reminders_sweep(
+    *,
+    now: dt.datetime | None = None,
+    enqueue: Enqueue,
+    batch_size: int | None = None,
+    limit: int | None = None,
+) -> SweepResult:
+    """Advance the integration windows, then claim every due reminder in batches and enqueue them.
+
+    ``enqueue(ids, token)`` is called once per batch after its claim commits (the task module
+    hands in the Celery task's ``delay``; a service never imports a task).
+
+    Safe to run concurrently with itself (skip-locked claims) and at any time.
+    """
+    now = now_or(now)
+    result = SweepResult()
+    result.windows_opened, result.windows_alerted, result.windows_closed = windows_advance(now=now)
+    result.failed_leases = _fail_exhausted_leases(now)
+    batch_size = batch_size or settings.REMINDER_BATCH_SIZE
+    limit = limit or settings.REMINDER_SWEEP_LIMIT
+    while result.claimed < limit:
+        claim = reminders_claim(now=now, batch_size=min(batch_size, limit - result.claimed), enqueue=enqueue)
+        if claim is None:
+            break
+        result.claimed += len(claim[1])
+        result.batches.append(claim)
+    if result.claimed or result.failed_leases:
+        logger.info("reminder sweep: %d claimed in %d batches", result.claimed, len(result.batches))
+    return result
+
+
+def due_filter(now: dt.datetime) -> Q:
+    return Q(status=Status.PENDING, due_at__lte=now) | Q(
+        status=Status.CLAIMED, lease_until__lt=now, attempts__lt=settings.REMINDER_MAX_ATTEMPTS
+    )
+
+
+def reminders_claim(*, now: dt.datetime, batch_size: int, enqueue: Enqueue) -> tuple[str, list[int]] | None:
+    """Claim one batch of due rows with a new token and lease; enqueue it after commit."""
+    with transaction.atomic():
+        ids = list(
+            Reminder.objects.select_for_update(skip_locked=True)
+            .filter(due_filter(now))
+            .order_by("due_at", "id")
+            .values_list("id", flat=True)[:batch_size]
+        )
+        if not ids:
+            return None
+        token = str(uuid.uuid4())
+        Reminder.objects.filter(id__in=ids).update(
+            status=Status.CLAIMED,
+            claim_token=token,
+            claimed_at=now,
+            lease_until=now + dt.timedelta(seconds=settings.REMINDER_LEASE_SECONDS),
+            attempts=F("attempts") + 1,
+        )
+        transaction.on_commit(partial(enqueue, ids, token))
+    return token, ids
+
+
+def _fail_exhausted_leases(now: dt.datetime) -> int:
+    """Rows whose workers died on every one of their tries end failed (for the front desk)."""
+    return Reminder.objects.filter(
+        status=Status.CLAIMED, lease_until__lt=now, attempts__gte=settings.REMINDER_MAX_ATTEMPTS
+    ).update(status=Status.FAILED, claim_token=None, lease_until=None, last_error="no worker finished it in time")
