@@ -10,15 +10,15 @@ from django.http import HttpRequest, HttpResponse
 
 from audit.models import AuditEvent
 from audit.services import audit_record
-from patients.models import Patient
+from ketaminecare.access.fields import PATIENT
 
 Action = AuditEvent.Action
 
 
 def patient_id_of(obj: Any) -> int | None:
     """The patient an object belongs to: a Patient, anything with patient_id, or such a dict."""
-    if isinstance(obj, Patient):
-        return obj.pk
+    if getattr(getattr(obj, "_meta", None), "label_lower", None) == PATIENT:
+        return obj.pk if isinstance(obj.pk, int) else None
     if isinstance(obj, dict):
         value = obj.get("patient_id")
         if value is None and isinstance(obj.get("patient"), dict):

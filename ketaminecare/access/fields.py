@@ -14,6 +14,7 @@ from ketaminecare.roles import Role, user_roles
 
 CLINICAL = frozenset({Role.CLINICIAN, Role.ADMINISTRATOR})
 
+PATIENT = "patients.patient"
 SESSION = "treatment_sessions.treatmentsession"
 SCREENING = "patients.screening"
 
