@@ -21,4 +21,11 @@ class TreatmentSessionsConfig(AppConfig):
         # so they exist wherever the schema does: every database, every test run.
         post_migrate.connect(_ensure_roles, sender=self, dispatch_uid="treatment_sessions_roles_ensure")
         # The reminders' admin lives beside their models.
-        from sessions import reminder_admin  # noqa: F401
+        # The reminder outbox follows the calendar through the services' signals. Imported here,
+        # not at the top: the receivers need the models, which exist only once apps are ready.
+        from sessions import (
+            reminder_admin,  # noqa: F401
+            reminder_receivers,
+        )
+
+        reminder_receivers.connect()
