@@ -21,6 +21,7 @@ from rest_framework.views import exception_handler as drf_exception_handler
 
 from ketaminecare.db import violated_constraint
 from ketaminecare.errors import DomainError
+from ketaminecare.rules import Rule
 
 
 def _first_field_error(detail: Any, prefix: str = "") -> tuple[str | None, str, str]:
@@ -66,12 +67,12 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         )
     if isinstance(exc, RequestDataTooBig):
         return Response(
-            error_body("body_too_large", "The request body is too large.", rule="max_body_size"),
+            error_body("body_too_large", "The request body is too large.", rule=Rule.MAX_BODY_SIZE),
             status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
         )
     if isinstance(exc, TooManyFieldsSent | TooManyFilesSent):
         return Response(
-            error_body("invalid_input", "The request has too many fields.", rule="max_fields"),
+            error_body("invalid_input", "The request has too many fields.", rule=Rule.MAX_FIELDS),
             status=status.HTTP_400_BAD_REQUEST,
         )
     if isinstance(exc, DjangoValidationError):
