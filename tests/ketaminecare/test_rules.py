@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import re
+from pathlib import Path
 
 import pytest
 
@@ -41,3 +43,20 @@ def test_a_rule_is_its_string_in_the_error_body():
 
     assert json.loads(json.dumps(body))["rule"] == "min_gap"
     assert f"{Rule.MIN_GAP}" == "min_gap"
+
+
+def _app_sources() -> list[Path]:
+    """The Python files of the apps and the project (not tests, benchmarks or migrations)."""
+    root = Path(__file__).resolve().parents[2]
+    apps = [d for d in root.iterdir() if (d / "__init__.py").exists() and d.name not in {"tests", "bench"}]
+    return [path for app in apps for path in app.rglob("*.py") if "migrations" not in path.parts]
+
+
+def test_every_rule_name_still_written_as_a_string_is_listed():
+    """A module not yet on the enumeration must still name only listed rules."""
+    pattern = re.compile(r"""\b(?:rule|code)=["'](\w+)["']""")
+    found = {(path.name, name) for path in _app_sources() for name in pattern.findall(path.read_text())}
+    unlisted = sorted((path, name) for path, name in found if name not in Rule._value2member_map_)
+
+    assert found, "the scan found no rule name at all"
+    assert unlisted == []
