@@ -18,6 +18,7 @@ from django.contrib.auth import get_user_model
 from django.dispatch import receiver
 
 from ketaminecare.errors import DomainError
+from ketaminecare.rules import Rule
 
 logger = logging.getLogger(__name__)
 
@@ -30,7 +31,7 @@ class AccountLocked(DomainError):
 
     def __init__(self) -> None:
         minutes = int(settings.AXES_COOLOFF_TIME.total_seconds() // 60)
-        super().__init__(MSG_LOCKED, rule="login_lockout", details={"cool_off_minutes": minutes})
+        super().__init__(MSG_LOCKED, rule=Rule.LOGIN_LOCKOUT, details={"cool_off_minutes": minutes})
 
 
 def locked_out(request: Any) -> bool:

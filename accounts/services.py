@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from accounts.models import ApiToken
 from ketaminecare.errors import InvalidTransition
+from ketaminecare.rules import Rule
 
 # 32 random bytes: 43 URL-safe characters.
 TOKEN_BYTES = 32
@@ -72,7 +73,7 @@ def token_revoke(*, token_id: int, because: str, now: dt.datetime | None = None)
     with transaction.atomic():
         token = ApiToken.objects.select_for_update().get(pk=token_id)
         if token.revoked_at is not None:
-            raise InvalidTransition(MSG_ALREADY_REVOKED, field="revoked_at", rule="token_live")
+            raise InvalidTransition(MSG_ALREADY_REVOKED, field="revoked_at", rule=Rule.TOKEN_LIVE)
         token.revoked_at = now
         token.revoked_because = because
         token.save(update_fields=["revoked_at", "revoked_because"])

@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from ketaminecare.errors import InvalidInput, InvalidTransition, RuleViolation
 from ketaminecare.roles import Role
+from ketaminecare.rules import Rule
 from patients.models import Contraindication, Patient, Screening, validate_time_zone
 from sessions.models import RescheduleRequest
 
@@ -97,12 +98,12 @@ def patient_create(
     user: Any = None,
 ) -> Patient:
     if not first_name.strip() or not last_name.strip():
-        raise InvalidInput("A patient needs a first and a last name.", field="last_name", rule="required")
+        raise InvalidInput("A patient needs a first and a last name.", field="last_name", rule=Rule.REQUIRED)
     if time_zone:
         try:
             validate_time_zone(time_zone)
         except ValidationError as exc:
-            raise InvalidInput(str(exc.messages[0]), field="time_zone", rule="iana_time_zone") from exc
+            raise InvalidInput(str(exc.messages[0]), field="time_zone", rule=Rule.IANA_TIME_ZONE) from exc
     patient = Patient(
         first_name=first_name.strip(),
         last_name=last_name.strip(),
@@ -136,32 +137,32 @@ def screening_record(
     for name, values in (("contraindications_checked", checked), ("contraindications_found", found)):
         unknown = sorted(set(values) - known)
         if unknown:
-            raise InvalidInput(f"Unknown contraindications: {', '.join(unknown)}.", field=name, rule="known_code")
+            raise InvalidInput(f"Unknown contraindications: {', '.join(unknown)}.", field=name, rule=Rule.KNOWN_CODE)
     if outcome not in Screening.Outcome.values:
-        raise InvalidInput("Unknown outcome.", field="outcome", rule="choice")
+        raise InvalidInput("Unknown outcome.", field="outcome", rule=Rule.CHOICE)
     if valid_until < performed_on:
         raise InvalidInput(
-            "A screening is valid from the day it was done.", field="valid_until", rule="after_performed"
+            "A screening is valid from the day it was done.", field="valid_until", rule=Rule.AFTER_PERFORMED
         )
     if outcome == Screening.Outcome.ELIGIBLE:
         if not informed_consent_off_label:
             raise InvalidInput(
                 "Eligibility needs informed consent to off-label use.",
                 field="informed_consent_off_label",
-                rule="consent_required",
+                rule=Rule.CONSENT_REQUIRED,
             )
         if found:
             raise InvalidInput(
                 "A patient with a contraindication found cannot be marked eligible.",
                 field="outcome",
-                rule="contraindication_found",
+                rule=Rule.CONTRAINDICATION_FOUND,
             )
         missing = sorted(known - set(checked))
         if missing:
             raise InvalidInput(
                 f"Eligibility needs every contraindication checked; missing: {', '.join(missing)}.",
                 field="contraindications_checked",
-                rule="all_checked",
+                rule=Rule.ALL_CHECKED,
             )
     with transaction.atomic():
         return Screening.objects.create(
@@ -197,19 +198,19 @@ def _check_time_zone(time_zone: str) -> None:
     try:
         validate_time_zone(time_zone)
     except ValidationError as exc:
-        raise InvalidInput(str(exc.messages[0]), field="time_zone", rule="iana_time_zone") from exc
+        raise InvalidInput(str(exc.messages[0]), field="time_zone", rule=Rule.IANA_TIME_ZONE) from exc
 
 
 def patient_update(*, patient_id: int, **changes: Any) -> Patient:
     """Change a patient's details and reminder settings; only the names in PATIENT_EDITABLE."""
     unknown = sorted(set(changes) - set(PATIENT_EDITABLE))
     if unknown:
-        raise InvalidInput("This field cannot be changed.", field=unknown[0], rule="not_editable")
+        raise InvalidInput("This field cannot be changed.", field=unknown[0], rule=Rule.NOT_EDITABLE)
     for name in ("first_name", "last_name"):
         if name in changes:
             changes[name] = str(changes[name]).strip()
             if not changes[name]:
-                raise InvalidInput("A patient needs a first and a last name.", field=name, rule="required")
+                raise InvalidInput("A patient needs a first and a last name.", field=name, rule=Rule.REQUIRED)
     if "time_zone" in changes:
         _check_time_zone(changes["time_zone"])
     with transaction.atomic():
@@ -236,7 +237,7 @@ def patient_preferences_update(
     allowed = {"remind_by_sms", "remind_by_email", "quiet_hours_start", "quiet_hours_end", "time_zone"}
     unknown = sorted(set(changes) - allowed)
     if unknown:
-        raise InvalidInput("This field cannot be changed.", field=unknown[0], rule="not_editable")
+        raise InvalidInput("This field cannot be changed.", field=unknown[0], rule=Rule.NOT_EDITABLE)
     if "time_zone" in changes:
         _check_time_zone(changes["time_zone"])
     moment = now or timezone.now()
@@ -267,11 +268,11 @@ def reschedule_request_create(*, patient_id: int, session_id: int, message: str 
     with transaction.atomic():
         session = TreatmentSession.objects.select_for_update().filter(pk=session_id, patient_id=patient_id).first()
         if session is None:
-            raise InvalidInput("No such session of yours.", field="session", rule="exists")
+            raise InvalidInput("No such session of yours.", field="session", rule=Rule.EXISTS)
         if session.status != TreatmentSession.Status.SCHEDULED:
-            raise RuleViolation(MSG_SESSION_OVER, field="session", rule="session_not_scheduled")
+            raise RuleViolation(MSG_SESSION_OVER, field="session", rule=Rule.SESSION_NOT_SCHEDULED)
         if RescheduleRequest.objects.filter(session=session, status=RescheduleRequest.Status.OPEN).exists():
-            raise RuleViolation(MSG_REQUEST_OPEN, field="session", rule="reschedule_one_open")
+            raise RuleViolation(MSG_REQUEST_OPEN, field="session", rule=Rule.RESCHEDULE_ONE_OPEN)
         return RescheduleRequest.objects.create(patient_id=patient_id, session=session, message=message.strip())
 
 
@@ -280,11 +281,11 @@ def reschedule_request_handle(
 ) -> RescheduleRequest:
     """The front desk closes a request: handled (the session was moved or kept) or declined."""
     if outcome not in (RescheduleRequest.Status.HANDLED, RescheduleRequest.Status.DECLINED):
-        raise InvalidInput("The outcome is handled or declined.", field="outcome", rule="choice")
+        raise InvalidInput("The outcome is handled or declined.", field="outcome", rule=Rule.CHOICE)
     with transaction.atomic():
         request = RescheduleRequest.objects.select_for_update().get(pk=request_id)
         if request.status != RescheduleRequest.Status.OPEN:
-            raise InvalidTransition("The request was already closed.", field="status", rule="handle_from_open")
+            raise InvalidTransition("The request was already closed.", field="status", rule=Rule.HANDLE_FROM_OPEN)
         request.status = outcome
         request.handled_by = actor
         request.handled_at = now or timezone.now()

@@ -14,12 +14,14 @@ from typing import Any
 
 from gunicorn import util
 
+from ketaminecare.rules import Rule
+
 ANSWERS = {
     400: ("invalid_input", "The request is malformed.", None),
     403: ("permission_denied", "The request is refused.", None),
-    414: ("uri_too_long", "The URL is longer than this service accepts.", "max_url_length"),
+    414: ("uri_too_long", "The URL is longer than this service accepts.", Rule.MAX_URL_LENGTH),
     417: ("expectation_failed", "The Expect header cannot be met.", None),
-    431: ("headers_too_large", "The request's headers are too many or too large.", "max_header_size"),
+    431: ("headers_too_large", "The request's headers are too many or too large.", Rule.MAX_HEADER_SIZE),
     500: ("server_error", "The server failed to answer.", None),
     501: ("not_implemented", "The request uses a transfer coding this service does not take.", None),
 }

@@ -19,6 +19,7 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
 
 from ketaminecare.api.exceptions import error_body
+from ketaminecare.rules import Rule
 
 DRAIN_BYTES = 32 * 1024 * 1024
 CHUNK = 64 * 1024
@@ -64,14 +65,15 @@ class RequestLimitsMiddleware:
         url_limit = settings.MAX_URL_LENGTH
         if len(request.get_full_path()) > url_limit:
             return JsonResponse(
-                error_body("uri_too_long", MSG_URL_TOO_LONG.format(limit=url_limit), rule="max_url_length"), status=414
+                error_body("uri_too_long", MSG_URL_TOO_LONG.format(limit=url_limit), rule=Rule.MAX_URL_LENGTH),
+                status=414,
             )
         body_limit = settings.MAX_REQUEST_BODY_BYTES
         length = _declared_length(request)
         if length > body_limit:
             _drain(request, length)
             return JsonResponse(
-                error_body("body_too_large", MSG_BODY_TOO_LARGE.format(limit=body_limit), rule="max_body_size"),
+                error_body("body_too_large", MSG_BODY_TOO_LARGE.format(limit=body_limit), rule=Rule.MAX_BODY_SIZE),
                 status=413,
             )
         response = self.get_response(request)

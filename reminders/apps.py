@@ -4,3 +4,10 @@ from django.apps import AppConfig
 class RemindersConfig(AppConfig):
     name = "reminders"
     verbose_name = "Reminders"
+
+    def ready(self) -> None:
+        # The outbox follows the calendar through the session services' signals. Imported here,
+        # not at the top: the receivers need the models, which exist only once apps are ready.
+        from reminders import receivers
+
+        receivers.connect()

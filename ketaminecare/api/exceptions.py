@@ -21,6 +21,7 @@ from rest_framework.views import exception_handler as drf_exception_handler
 
 from ketaminecare.db import violated_constraint
 from ketaminecare.errors import DomainError
+from ketaminecare.rules import Rule
 
 
 def _first_field_error(detail: Any, prefix: str = "") -> tuple[str | None, str, str]:
@@ -53,7 +54,8 @@ def error_body(
     return body
 
 
-def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+def _own_answer(exc: Exception) -> Response | None:
+    """The answer to an error this service words itself (DRF never sees these), or None."""
     if isinstance(exc, DomainError):
         return Response(exc.as_dict(), status=exc.http_status)
     if isinstance(exc, IntegrityError):
@@ -66,20 +68,33 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         )
     if isinstance(exc, RequestDataTooBig):
         return Response(
-            error_body("body_too_large", "The request body is too large.", rule="max_body_size"),
+            error_body("body_too_large", "The request body is too large.", rule=Rule.MAX_BODY_SIZE),
             status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
         )
     if isinstance(exc, TooManyFieldsSent | TooManyFilesSent):
         return Response(
-            error_body("invalid_input", "The request has too many fields.", rule="max_fields"),
+            error_body("invalid_input", "The request has too many fields.", rule=Rule.MAX_FIELDS),
             status=status.HTTP_400_BAD_REQUEST,
         )
+    return None
+
+
+def _as_drf(exc: Exception) -> Exception:
+    """Django's own validation, 404 and permission errors as DRF's, which DRF answers."""
     if isinstance(exc, DjangoValidationError):
-        exc = exceptions.ValidationError(exc.message_dict if hasattr(exc, "error_dict") else exc.messages)
+        return exceptions.ValidationError(exc.message_dict if hasattr(exc, "error_dict") else exc.messages)
     if isinstance(exc, Http404):
-        exc = exceptions.NotFound()
+        return exceptions.NotFound()
     if isinstance(exc, DjangoPermissionDenied):
-        exc = exceptions.PermissionDenied()
+        return exceptions.PermissionDenied()
+    return exc
+
+
+def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    own = _own_answer(exc)
+    if own is not None:
+        return own
+    exc = _as_drf(exc)
     response = drf_exception_handler(exc, context)
     if response is None:
         return None

@@ -21,6 +21,8 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.exceptions import ErrorDetail
 
+from ketaminecare.rules import Rule
+
 MSG_NAIVE = "Give the time with a UTC offset, for example 2031-06-02T09:00:00-04:00 or ...T13:00:00Z."
 MSG_OUT_OF_RANGE = "The date is out of the supported range (years 1900 to 2999)."
 MSG_UNKNOWN_FIELD = "This field is not part of the request."
@@ -55,11 +57,11 @@ class StrictInputMixin:
             for key in data:
                 field = self.fields.get(key)
                 if key in forbidden:
-                    errors[key] = [ErrorDetail(MSG_FORBIDDEN_FIELD, code="forbidden_field")]
+                    errors[key] = [ErrorDetail(MSG_FORBIDDEN_FIELD, code=Rule.FORBIDDEN_FIELD)]
                 elif field is None:
-                    errors[str(key)] = [ErrorDetail(MSG_UNKNOWN_FIELD, code="unknown_field")]
+                    errors[str(key)] = [ErrorDetail(MSG_UNKNOWN_FIELD, code=Rule.UNKNOWN_FIELD)]
                 elif field.read_only:
-                    errors[key] = [ErrorDetail(MSG_READ_ONLY, code="read_only")]
+                    errors[key] = [ErrorDetail(MSG_READ_ONLY, code=Rule.READ_ONLY)]
             if errors:
                 raise serializers.ValidationError(errors)
         return super().to_internal_value(data)  # type: ignore[misc]
@@ -156,11 +158,11 @@ class AwareDateTimeFormField(forms.Field):
             except ValueError:
                 parsed = None
         if parsed is None:
-            raise forms.ValidationError("Enter an ISO 8601 date and time with a UTC offset.", code="invalid")
+            raise forms.ValidationError("Enter an ISO 8601 date and time with a UTC offset.", code=Rule.INVALID)
         if parsed.tzinfo is None or parsed.utcoffset() is None:
-            raise forms.ValidationError(MSG_NAIVE, code="naive_datetime")
+            raise forms.ValidationError(MSG_NAIVE, code=Rule.NAIVE_DATETIME)
         if not in_supported_range(parsed):
-            raise forms.ValidationError(MSG_OUT_OF_RANGE, code="out_of_range")
+            raise forms.ValidationError(MSG_OUT_OF_RANGE, code=Rule.OUT_OF_RANGE)
         return parsed
 
 
@@ -168,7 +170,7 @@ class BoundedDateFormField(forms.DateField):
     def to_python(self, value: Any) -> dt.date | None:
         day = super().to_python(value)
         if day is not None and not in_supported_range(day):
-            raise forms.ValidationError(MSG_OUT_OF_RANGE, code="out_of_range")
+            raise forms.ValidationError(MSG_OUT_OF_RANGE, code=Rule.OUT_OF_RANGE)
         return day
 
 
@@ -209,7 +211,7 @@ class StrictBooleanFormField(forms.Field):
             return True
         if text in self.FALSE:
             return False
-        raise forms.ValidationError("Give true or false.", code="invalid")
+        raise forms.ValidationError("Give true or false.", code=Rule.INVALID)
 
 
 @extend_schema_field(OpenApiTypes.BOOL)
@@ -244,20 +246,20 @@ class RangeFilterSet(filters.FilterSet):
         if self.range_required and (start is None or end is None):
             self.form.add_error(
                 "start" if start is None else "end",
-                forms.ValidationError("Give both start and end.", code="range_required"),
+                forms.ValidationError("Give both start and end.", code=Rule.RANGE_REQUIRED),
             )
             return False
         if start is not None and end is not None:
             if end <= start:
                 self.form.add_error(
-                    "end", forms.ValidationError("The range ends before it starts.", code="range_inverted")
+                    "end", forms.ValidationError("The range ends before it starts.", code=Rule.RANGE_INVERTED)
                 )
                 return False
             if end - start > dt.timedelta(days=self.max_range_days):
                 self.form.add_error(
                     "end",
                     forms.ValidationError(
-                        f"The range spans at most {self.max_range_days} days.", code="range_too_long"
+                        f"The range spans at most {self.max_range_days} days.", code=Rule.RANGE_TOO_LONG
                     ),
                 )
                 return False

@@ -14,7 +14,8 @@ from django.utils import timezone
 from courses.models import TreatmentProtocol
 from ketaminecare.db import violated_constraint
 from ketaminecare.errors import BookingConflict, InvalidInput, NotAllowed, RuleViolation
-from sessions.scheduling import CourseRules, Problem, Rule
+from ketaminecare.rules import Rule
+from sessions.scheduling import CourseRules, Problem
 
 OVERRIDE_PERMISSION = "treatment_sessions.override_course_rules"
 
@@ -25,9 +26,9 @@ CONSTRAINT_RULES = {
     "session_no_clinician_overlap": Rule.CLINICIAN_UNAVAILABLE,
     "session_no_patient_overlap": Rule.PATIENT_UNAVAILABLE,
     "session_one_a_day_per_course": Rule.ONE_PER_DAY,
-    "appointment_no_therapist_overlap": "therapist_unavailable",
-    "appointment_one_active_per_window": "window_already_booked",
-    "course_one_active_per_patient": "one_active_course",
+    "appointment_no_therapist_overlap": Rule.THERAPIST_UNAVAILABLE,
+    "appointment_one_active_per_window": Rule.WINDOW_ALREADY_BOOKED,
+    "course_one_active_per_patient": Rule.ONE_ACTIVE_COURSE,
 }
 
 # The staff table, named here so that this module needs nothing from sessions.models.
@@ -52,7 +53,7 @@ def protocol_rules(protocol: TreatmentProtocol) -> CourseRules:
 
 def require_aware(value: dt.datetime, field: str) -> None:
     if value.tzinfo is None or value.utcoffset() is None:
-        raise InvalidInput("Datetimes must carry a UTC offset or zone.", field=field, rule="aware_datetime")
+        raise InvalidInput("Datetimes must carry a UTC offset or zone.", field=field, rule=Rule.AWARE_DATETIME)
 
 
 def now_or(now: dt.datetime | None) -> dt.datetime:
@@ -88,12 +89,12 @@ def raise_slot_problems(problems: list[Problem], field: str) -> None:
 
 def check_override(actor: Any, reason: str | None) -> None:
     if not reason or not reason.strip():
-        raise InvalidInput("An override needs a reason.", field="override_reason", rule="override_reason_required")
+        raise InvalidInput("An override needs a reason.", field="override_reason", rule=Rule.OVERRIDE_REASON_REQUIRED)
     if actor is None or not actor.has_perm(OVERRIDE_PERMISSION):
         raise NotAllowed(
             "Only a clinician or an administrator may set a course rule aside.",
             field="override_reason",
-            rule="override_not_authorised",
+            rule=Rule.OVERRIDE_NOT_AUTHORISED,
         )
 
 
@@ -110,7 +111,7 @@ def booking_transaction() -> Iterator[None]:
             yield
     except IntegrityError as exc:
         name = violated_constraint(exc)
-        rule = CONSTRAINT_RULES.get(name or "", "conflict")
+        rule = CONSTRAINT_RULES.get(name or "", Rule.CONFLICT)
         raise BookingConflict(MSG_CONFLICT, rule=rule, details={"constraint": name} if name else None) from exc
 
 
@@ -139,7 +140,7 @@ def retry_on_deadlock(func: Callable[P, R]) -> Callable[P, R]:
                 if not deadlock or transaction.get_connection().in_atomic_block:
                     raise
                 if attempt == DEADLOCK_ATTEMPTS:
-                    raise BookingConflict(MSG_CONFLICT, rule="conflict", details={"reason": "deadlock"}) from exc
+                    raise BookingConflict(MSG_CONFLICT, rule=Rule.CONFLICT, details={"reason": "deadlock"}) from exc
         raise AssertionError("unreachable")
 
     return wrapper

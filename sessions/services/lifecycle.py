@@ -1,4 +1,8 @@
-"""A session's and a course's life: check in, complete, no-show, hold, cancel."""
+"""A session's and a course's life: check in, complete, no-show, hold, cancel.
+
+The changes that take a session or a course off the calendar send ``session_changed`` or
+``course_ended`` inside their transaction (sessions.signals): the reminder outbox follows them.
+"""
 
 from __future__ import annotations
 
@@ -9,12 +13,13 @@ from typing import Any
 from django.db import transaction
 
 from courses.models import Course
-from ketaminecare.errors import InvalidInput, InvalidTransition, NotFound
-from reminders.services.changes import reminders_course_ended, reminders_session_changed
+from ketaminecare.errors import InvalidInput, InvalidTransition
+from ketaminecare.rules import Rule
+from sessions import signals
 from sessions.models import IntegrationAppointment, IntegrationWindow, TreatmentSession
 from sessions.selectors import clinic_zone
-from sessions.services.booking import _locked_session
 from sessions.services.common import now_or
+from sessions.services.rows import course_locked, session_locked
 
 Status = TreatmentSession.Status
 
@@ -44,7 +49,7 @@ def _transition(session: TreatmentSession, action: str) -> None:
         raise InvalidTransition(
             MSG_TRANSITION.format(status=session.get_status_display().lower(), verb=VERBS[action]),
             field="status",
-            rule=f"{action}_from_{session.status}",
+            rule=Rule.transition(action, session.status),
             details={"status": session.status, "allowed_from": sorted(ALLOWED_FROM[action])},
         )
 
@@ -78,10 +83,10 @@ def session_check_in(
     """The patient arrived. Starts the course's induction at its first check-in."""
     now = now_or(now)
     with transaction.atomic():
-        session = _locked_session(session_id)
+        session = session_locked(session_id)
         _transition(session, "check_in")
         if now.astimezone(clinic_zone()).date() != session.local_date:
-            raise InvalidTransition(MSG_TOO_EARLY, field="status", rule="check_in_same_day")
+            raise InvalidTransition(MSG_TOO_EARLY, field="status", rule=Rule.CHECK_IN_SAME_DAY)
         session.status = Status.CHECKED_IN
         session.checked_in_at = now
         if ride_home_confirmed is not None:
@@ -104,9 +109,9 @@ def session_complete(
     """The session was given and the patient discharged."""
     now = now_or(now)
     if dose_mg is not None and dose_mg <= 0:
-        raise InvalidInput("A dose is a positive number of milligrams.", field="dose_mg", rule="positive")
+        raise InvalidInput("A dose is a positive number of milligrams.", field="dose_mg", rule=Rule.POSITIVE)
     with transaction.atomic():
-        session = _locked_session(session_id)
+        session = session_locked(session_id)
         _transition(session, "complete")
         session.status = Status.COMPLETED
         session.completed_at = now
@@ -120,14 +125,14 @@ def session_no_show(*, session_id: int, now: dt.datetime | None = None) -> Treat
     """The patient did not come. Their window goes: there is nothing to integrate."""
     now = now_or(now)
     with transaction.atomic():
-        session = _locked_session(session_id)
+        session = session_locked(session_id)
         _transition(session, "no_show")
         if now < session.starts_at:
-            raise InvalidTransition(MSG_NO_SHOW_EARLY, field="status", rule="no_show_after_start")
+            raise InvalidTransition(MSG_NO_SHOW_EARLY, field="status", rule=Rule.NO_SHOW_AFTER_START)
         session.status = Status.NO_SHOW
         session.save(update_fields=["status", "updated_at"])
         _cancel_window_of(session, now=now, reason="The session was a no-show.")
-        reminders_session_changed(session.pk, now=now)
+        signals.session_changed.send(sender=TreatmentSession, session_id=session.pk, now=now)
     return session
 
 
@@ -135,15 +140,15 @@ def session_hold(*, session_id: int, reason: str, now: dt.datetime | None = None
     """Not dosed today (for example blood pressure above the protocol's limit), with the reason."""
     now = now_or(now)
     if not reason or not reason.strip():
-        raise InvalidInput("A hold needs a reason.", field="reason", rule="hold_reason_required")
+        raise InvalidInput("A hold needs a reason.", field="reason", rule=Rule.HOLD_REASON_REQUIRED)
     with transaction.atomic():
-        session = _locked_session(session_id)
+        session = session_locked(session_id)
         _transition(session, "hold")
         session.status = Status.HELD
         session.hold_reason = reason.strip()
         session.save(update_fields=["status", "hold_reason", "updated_at"])
         _cancel_window_of(session, now=now, reason="The session was held.")
-        reminders_session_changed(session.pk, now=now)
+        signals.session_changed.send(sender=TreatmentSession, session_id=session.pk, now=now)
     return session
 
 
@@ -151,7 +156,7 @@ def session_cancel(*, session_id: int, reason: str = "", now: dt.datetime | None
     """Cancel one scheduled session; its window and the appointments in it go with it."""
     now = now_or(now)
     with transaction.atomic():
-        session = _locked_session(session_id)
+        session = session_locked(session_id)
         _transition(session, "cancel")
         session.status = Status.CANCELLED
         session.cancelled_at = now
@@ -159,39 +164,39 @@ def session_cancel(*, session_id: int, reason: str = "", now: dt.datetime | None
         session.save(update_fields=["status", "cancelled_at", "revision", "updated_at"])
         _cancel_window_of(session, now=now, reason=reason or "The session was cancelled.")
         # Its reminders go in the same transaction: a worker sending one finishes first or sees it.
-        reminders_session_changed(session.pk, now=now)
+        signals.session_changed.send(sender=TreatmentSession, session_id=session.pk, now=now)
     return session
 
 
 def session_ride_home_confirm(*, session_id: int, confirmed: bool = True) -> TreatmentSession:
     with transaction.atomic():
-        session = _locked_session(session_id)
+        session = session_locked(session_id)
         if session.status not in (Status.SCHEDULED, Status.CHECKED_IN):
-            raise InvalidTransition("The session is over.", field="status", rule="session_open")
+            raise InvalidTransition("The session is over.", field="status", rule=Rule.SESSION_OPEN)
         session.ride_home_confirmed = confirmed
         session.save(update_fields=["ride_home_confirmed", "updated_at"])
     return session
 
 
-def _locked_course(course_id: int) -> Course:
-    course = Course.objects.select_for_update().filter(pk=course_id).first()
-    if course is None:
-        raise NotFound("No such course.", field="course", rule="exists")
-    return course
-
-
-def course_cancel(*, course_id: int, reason: str, now: dt.datetime | None = None, actor: Any = None) -> Course:
+def course_cancel(
+    *,
+    course_id: int,
+    reason: str,
+    now: dt.datetime | None = None,
+    # The API and the admin pass who asked; no row records it yet (drop it, or record it, with the callers).
+    actor: Any = None,
+) -> Course:
     """Cancel a course and every session of it still scheduled (with their windows)."""
     now = now_or(now)
     if not reason or not reason.strip():
-        raise InvalidInput("A cancellation needs a reason.", field="reason", rule="cancel_reason_required")
+        raise InvalidInput("A cancellation needs a reason.", field="reason", rule=Rule.CANCEL_REASON_REQUIRED)
     with transaction.atomic():
-        course = _locked_course(course_id)
+        course = course_locked(course_id)
         if course.status not in Course.ACTIVE_STATUSES:
             raise InvalidTransition(
                 f"A {course.get_status_display().lower()} course cannot be cancelled.",
                 field="status",
-                rule=f"cancel_from_{course.status}",
+                rule=Rule.transition("cancel", course.status),
             )
         for session in course.sessions.select_for_update().filter(status=Status.SCHEDULED):
             session.status = Status.CANCELLED
@@ -203,25 +208,5 @@ def course_cancel(*, course_id: int, reason: str, now: dt.datetime | None = None
         course.cancelled_at = now
         course.cancel_reason = reason.strip()
         course.save(update_fields=["status", "cancelled_at", "cancel_reason"])
-        reminders_course_ended(course, now=now)
-    return course
-
-
-def course_complete(*, course_id: int) -> Course:
-    """Close a course once nothing of it is left on the calendar."""
-    with transaction.atomic():
-        course = _locked_course(course_id)
-        if course.status not in (Course.Status.INDUCTION, Course.Status.MAINTENANCE):
-            raise InvalidTransition(
-                "Only a course under way can be completed.",
-                field="status",
-                rule=f"complete_from_{course.status}",
-            )
-        if course.sessions.filter(status__in=(Status.SCHEDULED, Status.CHECKED_IN)).exists():
-            raise InvalidTransition(
-                "The course still has sessions on the calendar.", field="status", rule="sessions_outstanding"
-            )
-        course.status = Course.Status.COMPLETED
-        course.save(update_fields=["status"])
-        reminders_course_ended(course, now=now_or(None))
+        signals.course_ended.send(sender=Course, course=course, now=now)
     return course

@@ -15,7 +15,7 @@ booking and a change of that person's time cannot both pass their checks against
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -24,22 +24,22 @@ from django.db import transaction
 from clinic.models import StaffMember, TimeOff, WorkingHours
 from ketaminecare.errors import BookingConflict, InvalidInput, NotFound, RuleViolation
 from ketaminecare.roles import Role
-from sessions.models import IntegrationAppointment, TreatmentSession
-from sessions.scheduling import BusyIndex, WeeklyHours, within_weekly_hours
-from sessions.selectors import clinic_zone
+from ketaminecare.rules import Rule
 from sessions.services.common import now_or, require_aware
+from sessions.services.staff_bookings import (
+    BookingToMove,
+    bookings_left_outside,
+    bookings_outside,
+    bookings_outside_availability,
+    outside_before,
+)
 
-RULE = "staff_has_bookings"
+RULE = Rule.STAFF_HAS_BOOKINGS
 MSG_HAS_BOOKINGS = (
     "This change leaves {count} booking(s) outside the person's working time; move them first, "
     "or send accept_conflicts=true to make the change and move them after."
 )
 MSG_NO_STAFF = "No such clinician or therapist."  # working hours are theirs only
-# Statuses of a booking that still needs its clinician or therapist.
-SESSION_STATUSES = (TreatmentSession.Status.SCHEDULED, TreatmentSession.Status.CHECKED_IN)
-APPOINTMENT_STATUSES = (IntegrationAppointment.Status.BOOKED,)
-
-ROLE_FOR = {"session": Role.CLINICIAN, "appointment": Role.THERAPIST}
 LOCK_ATTEMPTS = 3
 MSG_MOVING = "The record kept changing hands while this change waited; nothing was changed. Try again."
 
@@ -50,101 +50,11 @@ WORKING_HOURS_FIELDS = ("staff_id", "weekday", "starts", "ends")
 
 
 @dataclass(frozen=True)
-class BookingToMove:
-    """A booking whose clinician or therapist is no longer working or free for it."""
-
-    kind: str  # "session" or "appointment"
-    id: int
-    staff_id: int
-    starts_at: dt.datetime
-    ends_at: dt.datetime
-    # Whose booking it is: for the audit trail of whoever reads the list, not in the answer.
-    patient_id: int
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "type": self.kind,
-            "id": self.id,
-            "staff": self.staff_id,
-            "starts_at": self.starts_at.isoformat(),
-            "ends_at": self.ends_at.isoformat(),
-        }
-
-
-@dataclass(frozen=True)
 class StaffTimeChange:
     """What a change made (the row, or None after a removal) and the bookings it left to move."""
 
     instance: Any
     bookings_to_move: list[BookingToMove]
-
-
-def bookings_outside(people: Iterable[StaffMember], *, now: dt.datetime) -> list[BookingToMove]:
-    """These people's bookings still ahead that they can no longer give, earliest first.
-
-    Sessions they are the clinician of and appointments they are the therapist of, whatever
-    their role now: a booking is outside when its person is inactive, no longer has the role it
-    needs, or is not working or is off for the whole of it. Four queries whatever the number of
-    people and bookings.
-    """
-    by_id = {person.pk: person for person in people}
-    if not by_id:
-        return []
-    rows = [
-        ("session", pk, staff_id, starts, ends, patient_id)
-        for pk, staff_id, starts, ends, patient_id in TreatmentSession.objects.filter(
-            clinician_id__in=by_id, status__in=SESSION_STATUSES, ends_at__gt=now
-        ).values_list("id", "clinician_id", "starts_at", "ends_at", "patient_id")
-    ]
-    rows += [
-        ("appointment", pk, staff_id, starts, ends, patient_id)
-        for pk, staff_id, starts, ends, patient_id in IntegrationAppointment.objects.filter(
-            therapist_id__in=by_id, status__in=APPOINTMENT_STATUSES, ends_at__gt=now
-        ).values_list("id", "therapist_id", "starts_at", "ends_at", "patient_id")
-    ]
-    if not rows:
-        return []
-    rows.sort(key=lambda row: (row[3], row[0], row[1]))
-    hours: dict[int, WeeklyHours] = {}
-    for owner, weekday, block_start, block_end in WorkingHours.objects.filter(staff_id__in=by_id).values_list(
-        "staff_id", "weekday", "starts", "ends"
-    ):
-        hours.setdefault(owner, {}).setdefault(weekday, []).append((block_start, block_end))
-    last_end = max(row[4] for row in rows)
-    off = BusyIndex(
-        TimeOff.objects.filter(staff_id__in=by_id, starts_at__lt=last_end, ends_at__gt=now).values_list(
-            "staff_id", "starts_at", "ends_at"
-        )
-    )
-    zone = clinic_zone()
-    found = []
-    for kind, pk, staff_id, starts, ends, patient_id in rows:
-        person = by_id[staff_id]
-        if (
-            not person.is_active
-            or person.role != ROLE_FOR[kind]
-            or not within_weekly_hours(hours.get(staff_id, {}), starts, ends, zone)
-            or not off.is_free(staff_id, starts, ends)
-        ):
-            found.append(BookingToMove(kind, pk, staff_id, starts, ends, patient_id))
-    return found
-
-
-def bookings_outside_availability(staff: StaffMember, *, now: dt.datetime) -> list[BookingToMove]:
-    """One person's bookings still ahead that they can no longer give (see ``bookings_outside``)."""
-    return bookings_outside([staff], now=now)
-
-
-def outside_before(people: Iterable[StaffMember], *, now: dt.datetime) -> set[tuple[str, int]]:
-    """The bookings of these people already outside their time, before a change (as keys)."""
-    return {(b.kind, b.id) for b in bookings_outside(people, now=now)}
-
-
-def bookings_left_outside(
-    people: Iterable[StaffMember], *, before: set[tuple[str, int]], now: dt.datetime
-) -> list[BookingToMove]:
-    """After a change: the bookings it left outside these people's time, earliest first."""
-    return [b for b in bookings_outside(people, now=now) if (b.kind, b.id) not in before]
 
 
 def _staff_change(
@@ -180,7 +90,7 @@ def _staff_change(
                     details={"bookings": [b.as_dict() for b in left]},
                 )
             return result, left
-    raise BookingConflict(MSG_MOVING, rule="conflict", field="staff")
+    raise BookingConflict(MSG_MOVING, rule=Rule.CONFLICT, field="staff")
 
 
 def _staff(staff_id: int, *, schedulable: bool) -> StaffMember:
@@ -190,7 +100,7 @@ def _staff(staff_id: int, *, schedulable: bool) -> StaffMember:
         found = found.filter(role__in=[Role.CLINICIAN, Role.THERAPIST])
     staff = found.first()
     if staff is None:
-        raise InvalidInput(MSG_NO_STAFF if schedulable else "No such member of staff.", field="staff", rule="exists")
+        raise InvalidInput(MSG_NO_STAFF if schedulable else "No such member of staff.", field="staff", rule=Rule.EXISTS)
     return staff
 
 
@@ -202,9 +112,9 @@ def _check_time_off(starts_at: dt.datetime, ends_at: dt.datetime) -> None:
     require_aware(starts_at, "starts_at")
     require_aware(ends_at, "ends_at")
     if ends_at <= starts_at:
-        raise InvalidInput("Time off ends after it starts.", field="ends_at", rule="ends_after_start")
+        raise InvalidInput("Time off ends after it starts.", field="ends_at", rule=Rule.ENDS_AFTER_START)
     if ends_at - starts_at > dt.timedelta(days=366):
-        raise InvalidInput("Time off lasts at most a year.", field="ends_at", rule="range_too_long")
+        raise InvalidInput("Time off lasts at most a year.", field="ends_at", rule=Rule.RANGE_TOO_LONG)
 
 
 def time_off_record(
@@ -231,14 +141,14 @@ def _owner(model: type[TimeOff] | type[WorkingHours], pk: int) -> int:
     """Whose row this is, as the database has it now; NotFound when it is gone."""
     staff_id = model.objects.filter(pk=pk).values_list("staff_id", flat=True).first()
     if staff_id is None:
-        raise NotFound(f"No such {model._meta.verbose_name}.", field="id", rule="exists")
+        raise NotFound(f"No such {model._meta.verbose_name}.", field="id", rule=Rule.EXISTS)
     return staff_id
 
 
 def _locked_row(model: type[M], pk: int) -> M:
     row = model.objects.select_for_update().filter(pk=pk).first()
     if row is None:
-        raise NotFound(f"No such {model._meta.verbose_name}.", field="id", rule="exists")
+        raise NotFound(f"No such {model._meta.verbose_name}.", field="id", rule=Rule.EXISTS)
     return row
 
 
@@ -294,7 +204,7 @@ def time_off_change(
 def _known_fields(changes: dict[str, Any], fields: tuple[str, ...]) -> None:
     unknown = sorted(set(changes) - set(fields))
     if unknown:
-        raise InvalidInput(f"Not a field that can be changed: {unknown[0]}.", field=unknown[0], rule="unknown_field")
+        raise InvalidInput(f"Not a field that can be changed: {unknown[0]}.", field=unknown[0], rule=Rule.UNKNOWN_FIELD)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -303,14 +213,16 @@ def _known_fields(changes: dict[str, Any], fields: tuple[str, ...]) -> None:
 
 def _check_hours(staff_id: int, weekday: int, starts: dt.time, ends: dt.time, *, exclude_id: int | None) -> None:
     if not 0 <= weekday <= 6:
-        raise InvalidInput("A weekday is 0 (Monday) to 6 (Sunday).", field="weekday", rule="weekday")
+        raise InvalidInput("A weekday is 0 (Monday) to 6 (Sunday).", field="weekday", rule=Rule.WEEKDAY)
     if ends <= starts:
-        raise InvalidInput("A block ends after it starts.", field="ends", rule="ends_after_start")
+        raise InvalidInput("A block ends after it starts.", field="ends", rule=Rule.ENDS_AFTER_START)
     clash = WorkingHours.objects.filter(staff_id=staff_id, weekday=weekday, starts__lt=ends, ends__gt=starts)
     if exclude_id is not None:
         clash = clash.exclude(pk=exclude_id)
     if clash.exists():
-        raise InvalidInput("The block overlaps another of the same day.", field="starts", rule="working_hours_overlap")
+        raise InvalidInput(
+            "The block overlaps another of the same day.", field="starts", rule=Rule.WORKING_HOURS_OVERLAP
+        )
 
 
 def working_hours_add(
@@ -366,3 +278,19 @@ def working_hours_remove(
         lambda: {_owner(WorkingHours, block_id)}, apply, accept_conflicts=accept_conflicts, now=now_or(now)
     )
     return StaffTimeChange(None, left)
+
+
+__all__ = [
+    "RULE",
+    "BookingToMove",
+    "StaffTimeChange",
+    "bookings_left_outside",
+    "bookings_outside",
+    "bookings_outside_availability",
+    "outside_before",
+    "time_off_change",
+    "time_off_record",
+    "working_hours_add",
+    "working_hours_change",
+    "working_hours_remove",
+]

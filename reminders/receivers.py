@@ -1,0 +1,44 @@
+"""The reminder outbox, kept in step with the calendar through the session services' signals.
+
+The outbox functions run as the signals' receivers, so they write in the booking's transaction
+(see sessions.signals). The sender and the signal itself arrive among the keyword arguments
+and are not needed. ``connect`` is called from this app's ``ready()``: the sessions app knows nothing of reminders.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from courses.models import Course
+from reminders.services.changes import (
+    reminders_appointment_changed,
+    reminders_course_booked,
+    reminders_course_ended,
+    reminders_session_changed,
+)
+from sessions import signals
+
+
+def _course_booked(*, course: Course, now: dt.datetime, **_: Any) -> None:
+    reminders_course_booked(course, now=now)
+
+
+def _session_changed(*, session_id: int, now: dt.datetime, **_: Any) -> None:
+    reminders_session_changed(session_id, now=now)
+
+
+def _course_ended(*, course: Course, now: dt.datetime, **_: Any) -> None:
+    reminders_course_ended(course, now=now)
+
+
+def _appointment_changed(*, appointment_id: int, now: dt.datetime, **_: Any) -> None:
+    reminders_appointment_changed(appointment_id, now=now)
+
+
+def connect() -> None:
+    """Connect the outbox to the calendar's signals (idempotent: each has a dispatch_uid)."""
+    signals.course_booked.connect(_course_booked, dispatch_uid="reminders_course_booked")
+    signals.session_changed.connect(_session_changed, dispatch_uid="reminders_session_changed")
+    signals.course_ended.connect(_course_ended, dispatch_uid="reminders_course_ended")
+    signals.appointment_changed.connect(_appointment_changed, dispatch_uid="reminders_appointment_changed")

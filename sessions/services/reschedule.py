@@ -1,0 +1,176 @@
+"""Rescheduling one session: its window follows, and a broken course rule may be set aside."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from courses.models import TreatmentProtocol
+from ketaminecare.errors import RuleViolation
+from ketaminecare.rules import Rule
+from sessions import signals
+from sessions.models import IntegrationAppointment, IntegrationWindow, RuleOverride, TreatmentSession
+from sessions.scheduling import CourseRules, Problem, course_rule_problems, slot_problems, window_bounds
+from sessions.selectors import clinic_state_between, clinic_zone
+from sessions.services.common import (
+    booking_transaction,
+    check_override,
+    lock_staff_for_booking,
+    now_or,
+    problems_error,
+    protocol_rules,
+    raise_slot_problems,
+    require_aware,
+    retry_on_deadlock,
+)
+from sessions.services.rows import resources_require, session_locked
+
+MSG_NOT_SCHEDULED = "Only a scheduled session can be moved."
+MSG_MOVED_OUT = "The session moved; the appointment no longer fits its window."
+
+# Course rules the database itself states, which an authorised override cannot set aside.
+NOT_OVERRIDABLE = frozenset({Rule.ONE_PER_DAY})
+# Rules of the course as a whole: a change breaks them anew whatever the day they are reported on.
+WHOLE_COURSE = frozenset({Rule.SESSION_COUNT, Rule.INDUCTION_SPAN})
+
+
+@dataclass
+class RescheduleResult:
+    session: TreatmentSession
+    overrides: list[RuleOverride] = field(default_factory=list)
+    cancelled_appointments: list[IntegrationAppointment] = field(default_factory=list)
+
+
+def _new_problems(before: list[Problem], after: list[Problem]) -> list[Problem]:
+    """The problems a change introduces: count and span by rule, the others by rule and day."""
+    seen = {(p.rule, None if p.rule in WHOLE_COURSE else p.date) for p in before}
+    return [p for p in after if (p.rule, None if p.rule in WHOLE_COURSE else p.date) not in seen]
+
+
+def _course_rules_broken(
+    session: TreatmentSession, starts_at: dt.datetime, *, rules: CourseRules, zone: ZoneInfo
+) -> list[Problem]:
+    """The course rules that moving ``session`` to ``starts_at`` breaks and that were kept before."""
+    siblings = list(
+        TreatmentSession.objects.filter(
+            course_id=session.course_id,
+            phase=session.phase,
+            status__in=TreatmentSession.OCCUPYING_STATUSES,
+        )
+        .exclude(pk=session.pk)
+        .values_list("starts_at", flat=True)
+    )
+    induction = session.phase == TreatmentSession.Phase.INDUCTION
+    before = course_rule_problems([*siblings, session.starts_at], rules, zone, induction=induction)
+    after = course_rule_problems([*siblings, starts_at], rules, zone, induction=induction)
+    return _new_problems(before, after)
+
+
+def _refuse_unless_overridden(broken: list[Problem], *, actor: Any, override_reason: str | None) -> None:
+    """Refuse the broken rules, unless an authorised actor sets every one of them aside."""
+    if not broken:
+        return
+    # "One session a day" is also a database constraint: no override can set it aside, so it is
+    # refused as it stands rather than offered and then failing at the insert.
+    fixed = [p for p in broken if p.rule in NOT_OVERRIDABLE]
+    if override_reason is None or fixed:
+        raise problems_error(fixed or broken, conflict=False, field="starts_at")
+    check_override(actor, override_reason)
+
+
+def _session_move(
+    session: TreatmentSession, *, starts_at: dt.datetime, ends_at: dt.datetime, chair_id: int, clinician_id: int
+) -> None:
+    session.starts_at = starts_at
+    session.ends_at = ends_at
+    session.local_date = starts_at.astimezone(clinic_zone()).date()
+    session.chair_id = chair_id
+    session.clinician_id = clinician_id
+    session.revision += 1
+    session.save(update_fields=["starts_at", "ends_at", "local_date", "chair", "clinician", "revision", "updated_at"])
+
+
+def _window_follow(
+    session: TreatmentSession, protocol: TreatmentProtocol, now: dt.datetime
+) -> list[IntegrationAppointment]:
+    """Move the session's window with it; cancel appointments the new window no longer holds."""
+    opens_at, closes_at = window_bounds(
+        session.ends_at, protocol.window_opens_after_hours, protocol.window_closes_after_hours
+    )
+    window = IntegrationWindow.objects.select_for_update().get(session=session)
+    window.opens_at, window.closes_at = opens_at, closes_at
+    window.revision += 1
+    window.save(update_fields=["opens_at", "closes_at", "revision"])
+    outside = list(
+        window.appointments.filter(status=IntegrationAppointment.Status.BOOKED).exclude(
+            starts_at__gte=opens_at, ends_at__lte=closes_at
+        )
+    )
+    for appointment in outside:
+        appointment.status = IntegrationAppointment.Status.CANCELLED
+        appointment.cancelled_at = now
+        appointment.cancel_reason = MSG_MOVED_OUT
+        appointment.revision += 1
+        appointment.save(update_fields=["status", "cancelled_at", "cancel_reason", "revision"])
+    return outside
+
+
+@retry_on_deadlock
+def session_reschedule(
+    *,
+    session_id: int,
+    starts_at: dt.datetime,
+    chair_id: int | None = None,
+    clinician_id: int | None = None,
+    actor: Any = None,
+    override_reason: str | None = None,
+    now: dt.datetime | None = None,
+) -> RescheduleResult:
+    """Move one scheduled session; its window follows and its revision grows.
+
+    Locks the course row (all changes to one course's sessions serialise) and the session.
+    Taken time is always refused. A course rule the move would break (gap, one a day, span) is
+    refused with the rule named, unless ``override_reason`` is given by an actor holding the
+    override permission; each rule set aside is then recorded as a RuleOverride. Integration
+    appointments that no longer fall inside the moved window are cancelled and returned. Sends
+    ``session_changed`` inside the transaction (the reminder outbox moves its rows with it).
+    """
+    now = now_or(now)
+    require_aware(starts_at, "starts_at")
+    zone = clinic_zone()
+    with booking_transaction():
+        session = session_locked(session_id)
+        if session.status != TreatmentSession.Status.SCHEDULED:
+            raise RuleViolation(MSG_NOT_SCHEDULED, rule=Rule.SESSION_NOT_SCHEDULED, field="status")
+        protocol = session.course.protocol
+        rules = protocol_rules(protocol)
+        chair_id = chair_id or session.chair_id
+        clinician_id = clinician_id or session.clinician_id
+        resources_require(chair_id, clinician_id)
+        lock_staff_for_booking([clinician_id])
+        ends_at = starts_at.astimezone(dt.UTC) + rules.session_length
+        day = starts_at.astimezone(zone).date()
+        state = clinic_state_between(first=day, last=day, exclude_session_ids=[session.pk], now=now)
+        problems = slot_problems(
+            state,
+            start=starts_at,
+            end=ends_at,
+            chair_id=chair_id,
+            clinician_id=clinician_id,
+            patient_id=session.patient_id,
+        )
+        raise_slot_problems(problems, field="starts_at")
+        broken = _course_rules_broken(session, starts_at, rules=rules, zone=zone)
+        _refuse_unless_overridden(broken, actor=actor, override_reason=override_reason)
+        _session_move(session, starts_at=starts_at, ends_at=ends_at, chair_id=chair_id, clinician_id=clinician_id)
+        overrides = [
+            RuleOverride.objects.create(
+                session=session, rule=problem.rule, reason=override_reason or "", authorised_by=actor
+            )
+            for problem in broken
+        ]
+        cancelled = _window_follow(session, protocol, now)
+        signals.session_changed.send(sender=TreatmentSession, session_id=session.pk, now=now)
+    return RescheduleResult(session=session, overrides=overrides, cancelled_appointments=cancelled)
