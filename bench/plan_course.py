@@ -92,8 +92,8 @@ def _measure(*, summary: dict[str, Any], runs: int, warmup: int, seed: int) -> d
 
     from clinic.models import StaffMember
     from courses.models import TreatmentProtocol
-    from courses.services import screening_record
     from patients.models import Contraindication, Patient, Screening
+    from patients.services import screening_record
     from sessions.models import TreatmentSession
     from sessions.scheduling import local_instant
     from sessions.selectors import clinic_zone

@@ -17,10 +17,10 @@ from django.template.response import TemplateResponse
 
 from audit.hooks import AuditedAdminMixin
 from courses.models import Course, TreatmentProtocol
-from courses.services import screening_record
 from ketaminecare.admin_base import PrivateFieldsAdminMixin
 from ketaminecare.errors import DomainError
 from patients.models import Contraindication, Patient, Screening
+from patients.services import screening_record
 from sessions.admin import SessionReadOnlyInline, report_each
 from sessions.selectors import course_list_with_progress
 from sessions.services.lifecycle import course_cancel

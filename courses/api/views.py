@@ -26,13 +26,6 @@ from courses.selectors import (
     reschedule_requests_visible_to,
     screenings_visible_to,
 )
-from courses.services import (
-    patient_create,
-    patient_preferences_update,
-    patient_update,
-    reschedule_request_handle,
-    screening_record,
-)
 from ketaminecare.access.fields import SCREENING, hidden_fields
 from ketaminecare.api.permissions import CLINIC_WIDE, STAFF, ActionRoles
 from ketaminecare.api.schema import error_responses
@@ -40,6 +33,7 @@ from ketaminecare.api.serializers import BoundedDateFilter, IdFilter
 from ketaminecare.errors import NotFound
 from ketaminecare.roles import Role
 from patients.models import Patient, Screening
+from patients.services import patient_create, patient_preferences_update, patient_update, screening_record
 from sessions.models import RescheduleRequest
 from sessions.scheduling import Preferences
 from sessions.services.booking import (
@@ -50,6 +44,7 @@ from sessions.services.booking import (
     maintenance_series_book,
 )
 from sessions.services.lifecycle import course_cancel
+from sessions.services.requests import reschedule_request_handle
 
 
 def _input(request: Request, serializer_class: type[BaseSerializer], **context: Any) -> dict[str, Any]:

@@ -18,7 +18,6 @@ from rest_framework.serializers import BaseSerializer
 from audit.hooks import AuditedViewMixin
 from clinic.models import StaffMember
 from courses.api.serializers import RescheduleRequestSerializer
-from courses.services import reschedule_request_create
 from ketaminecare.api.permissions import ALL_ROLES, CLINIC_WIDE, CONFIGURERS, STAFF, ActionRoles, has_role
 from ketaminecare.api.schema import error_responses
 from ketaminecare.errors import InvalidInput
@@ -50,6 +49,7 @@ from sessions.services.lifecycle import (
     session_no_show,
     session_ride_home_confirm,
 )
+from sessions.services.requests import reschedule_request_create
 from sessions.services.staff_time import (
     StaffTimeChange,
     bookings_outside,

@@ -8,10 +8,11 @@ from typing import Any
 import pytest
 from django.db import IntegrityError, transaction
 
-from courses.services import patient_create, roles_ensure, screening_record, user_with_role
+from courses.services import roles_ensure, user_with_role
 from ketaminecare.errors import DomainError, InvalidInput
 from ketaminecare.roles import Role
 from patients.models import Contraindication, Patient, Screening
+from patients.services import patient_create, screening_record
 from sessions.services.common import OVERRIDE_PERMISSION
 from tests import factories
 

@@ -16,10 +16,11 @@ from django.utils import timezone
 
 from clinic.models import Chair, ClinicHours, ClosureDay, StaffMember, WorkingHours
 from courses.models import Course, TreatmentProtocol
-from courses.services import patient_create, roles_ensure, screening_record, user_with_role
+from courses.services import roles_ensure, user_with_role
 from ketaminecare.errors import BookingConflict
 from ketaminecare.roles import Role
 from patients.models import Contraindication, Patient, Screening
+from patients.services import patient_create, screening_record
 from sessions.scheduling import Preferences, local_instant
 from sessions.selectors import clinic_zone
 from sessions.services.booking import course_plan_and_book, maintenance_series_book
