@@ -56,8 +56,8 @@ from django.core.management import call_command
 from django.db import connection, transaction
 
 import bench._django  # noqa: F401  (configures Django when run as a script; must precede the models)
+from backoffice.management.commands.seed_demo import PROTOCOLS
 from clinic.models import Chair, ClinicHours, ClosureDay, StaffMember, TimeOff, WorkingHours
-from courses.management.commands.seed_demo import PROTOCOLS
 from courses.models import Course, TreatmentProtocol
 from courses.services import roles_ensure
 from ketaminecare.roles import Role

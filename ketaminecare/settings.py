@@ -59,6 +59,8 @@ INSTALLED_APPS = [
     "sessions.apps.TreatmentSessionsConfig",
     "reminders",
     "calendars",
+    # The faces: the admin and the operators' commands (the API is a package: it needs no app).
+    "backoffice",
 ]
 
 MIDDLEWARE = [

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from courses.management.commands.seed_demo import PROTOCOLS
+from backoffice.management.commands.seed_demo import PROTOCOLS
 from ketaminecare.access.privacy import forbidden_words
 from reminders.messages import (
     TEMPLATE_ROOT,
