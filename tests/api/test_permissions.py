@@ -19,10 +19,10 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.services import token_issue
+from calendars.services import feed_issue, feed_owner_for
 from courses.models import RescheduleRequest, Screening
 from ketaminecare.roles import Role
 from sessions.models import TimeOff, TreatmentSession, WorkingHours
-from sessions.services.feeds import feed_issue, feed_owner_for
 from tests import factories
 from tests.api.conftest import ROLES, World
 from tests.conftest import at

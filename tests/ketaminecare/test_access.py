@@ -6,10 +6,10 @@ from types import SimpleNamespace
 
 import pytest
 
+from calendars.ical import clean_text
 from ketaminecare.access.fields import PRIVATE_FIELDS, SCREENING, SESSION, hidden_fields
 from ketaminecare.access.privacy import forbidden_words
 from ketaminecare.roles import Role
-from sessions.feeds import clean_text
 from sessions.reminder_messages import clean_free_text
 
 
