@@ -135,3 +135,17 @@ def test_a_feed_reads_in_three_queries_for_staff_and_two_for_a_patient_whatever_
     # The sessions the clinician gives, the appointments (every other window) the therapist holds.
     assert feed_ical(FeedOwner(staff_id=clinician.pk), now=now).count("BEGIN:VEVENT") == 612 + 1
     assert feed_ical(FeedOwner(staff_id=therapist.pk), now=now).count("BEGIN:VEVENT") == 306 + 1
+
+
+def test_a_staff_feed_shows_patients_initials_never_their_names(clinic: factories.Clinic, booked: Any) -> None:
+    appointment_add(booked, clinic.therapists[0])
+    patient = booked.patient
+
+    for member in (clinic.clinicians[0], clinic.therapists[0]):
+        raw, calendar = read(issue(client_for(member.user))["url"])
+        text = raw.decode()
+        assert patient.first_name not in text
+        assert patient.last_name not in text
+        assert [str(e["SUMMARY"]).rsplit(" · ", 1)[1] for e in calendar.walk("VEVENT")] == [
+            f"{patient.first_name[0]}.{patient.last_name[0]}."
+        ]
