@@ -58,14 +58,14 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from calendars.events import MAX_RANGE
+from calendars.feeds import FeedOwner, feed_horizon, feed_ical
+from calendars.services import feed_issue
 from clinic.models import Chair, ClosureDay, StaffMember
 from ketaminecare.roles import Role
 from patients.models import Patient
-from sessions.calendar import MAX_RANGE
-from sessions.feeds import FeedOwner, feed_horizon, feed_ical
 from sessions.models import IntegrationAppointment, IntegrationWindow, TreatmentSession
 from sessions.selectors import clinic_zone
-from sessions.services.feeds import feed_issue
 
 # ---------------------------------------------------------------------------------------------
 # The floor: the same rows by raw SQL, written with orjson.

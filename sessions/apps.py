@@ -18,7 +18,7 @@ class TreatmentSessionsConfig(AppConfig):
 
     def ready(self) -> None:
         # Make the role groups once every app's permissions exist (post_migrate is sent app by app,
-        # in INSTALLED_APPS order, so after the last one), wherever the schema does: every
-        # database, every test run.
-        last = list(apps.get_app_configs())[-1]
+        # in INSTALLED_APPS order, and only for apps with models: so after the last of those),
+        # wherever the schema does: every database, every test run.
+        last = [config for config in apps.get_app_configs() if config.models_module is not None][-1]
         post_migrate.connect(_ensure_roles, sender=last, dispatch_uid="treatment_sessions_roles_ensure")

@@ -9,5 +9,5 @@ urlpatterns = [
     path("", include("accounts.api.urls")),
     path("", include("courses.api.urls")),
     path("", include("sessions.api.urls")),
-    path("", include("sessions.api.calendar_urls")),
+    path("", include("calendars.api.urls")),
 ]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from audit.models import AuditEvent
-from sessions.services.feeds import feed_issue
+from calendars.services import feed_issue
 
 
 @pytest.fixture

@@ -19,11 +19,11 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.services import token_issue
+from calendars.services import feed_issue, feed_owner_for
 from clinic.models import TimeOff, WorkingHours
 from ketaminecare.roles import Role
 from patients.models import Screening
 from sessions.models import RescheduleRequest, TreatmentSession
-from sessions.services.feeds import feed_issue, feed_owner_for
 from tests import factories
 from tests.api.conftest import ROLES, World
 from tests.conftest import at

@@ -6,11 +6,11 @@ from types import SimpleNamespace
 
 import pytest
 
+from calendars.ical import clean_text
 from ketaminecare.access.fields import PRIVATE_FIELDS, SCREENING, SESSION, hidden_fields
 from ketaminecare.access.privacy import forbidden_words
 from ketaminecare.roles import Role
 from reminders.messages import clean_free_text
-from sessions.feeds import clean_text
 
 
 @pytest.mark.parametrize(

@@ -6,6 +6,7 @@ import datetime as dt
 from typing import Any
 
 from django.contrib.auth.models import Group
+from icalendar import Calendar
 from rest_framework.test import APIClient
 
 from clinic.models import StaffMember
@@ -16,6 +17,9 @@ from sessions.models import IntegrationAppointment, IntegrationWindow, Treatment
 from sessions.scheduling import window_bounds
 from sessions.selectors import clinic_zone
 from tests import factories
+
+CALENDAR_URL = "/api/v1/calendar/"
+FEEDS = "/api/v1/feeds/"
 
 
 def course_for(patient: Patient, protocol: Any) -> Course:
@@ -130,3 +134,31 @@ def client_for(user: Any) -> APIClient:
     client = APIClient()
     client.force_authenticate(user)
     return client
+
+
+def calendar(client: Any, start: dt.datetime, end: dt.datetime, **params: Any) -> dict[str, Any]:
+    """The calendar endpoint's answer (asserted 200) for the range and the filters."""
+    response = client.get(CALENDAR_URL, {"start": start.isoformat(), "end": end.isoformat(), **params})
+    assert response.status_code == 200, response.content
+    return response.json()
+
+
+def by_type(body: dict[str, Any], kind: str) -> list[dict[str, Any]]:
+    return [e for e in body["events"] if e["type"] == kind]
+
+
+def issue(client: APIClient, **owner: int) -> dict[str, Any]:
+    response = client.post(FEEDS, owner, format="json")
+    assert response.status_code == 201, response.content
+    return response.json()
+
+
+def read(url: str) -> tuple[bytes, Calendar]:
+    response = APIClient().get(url)
+    assert response.status_code == 200, response.content
+    assert response["Content-Type"] == "text/calendar; charset=utf-8"
+    return response.content, Calendar.from_ical(response.content)
+
+
+def vevents(calendar: Calendar) -> dict[str, Any]:
+    return {str(event["UID"]): event for event in calendar.walk("VEVENT")}

@@ -2,7 +2,7 @@
 
 from django.urls import URLPattern, URLResolver, path, re_path
 
-from sessions.api.calendar_views import CalendarView, FeedICalView, FeedListView, FeedRevokeView, FeedRotateView
+from calendars.api.views import CalendarView, FeedICalView, FeedListView, FeedRevokeView, FeedRotateView
 
 urlpatterns: list[URLPattern | URLResolver] = [
     path("calendar/", CalendarView.as_view(), name="calendar"),

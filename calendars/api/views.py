@@ -1,16 +1,15 @@
 """The calendar (JSON) and the iCalendar subscription feeds, with the endpoints that manage feeds.
 
-The calendar answers thousands of events in a few queries: the selector builds plain dicts and
-orjson writes them, so no serializer runs per event (CalendarSerializer only documents them).
+Both are renderers of the one calendar reader (calendars.reader): the calendar answers thousands
+of events in a few queries as plain dicts that orjson writes, so no serializer runs per event
+(CalendarSerializer only documents them).
 """
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 import orjson
-from django import forms
 from django.conf import settings
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
@@ -28,32 +27,19 @@ from rest_framework.views import APIView
 
 from audit.hooks import AuditedViewMixin
 from audit.models import AuditEvent
+from calendars.api.query import calendar_query
+from calendars.api.serializers import CalendarSerializer, FeedCreateSerializer, FeedSerializer, IssuedFeedSerializer
+from calendars.events import EVENT_TYPES, MAX_RANGE
+from calendars.feeds import FeedOwner, feed_ical
+from calendars.json import events_json, link_prefixes
+from calendars.reader import calendar_read
+from calendars.selectors import feed_for_token, feeds_manageable_by
+from calendars.services import IssuedFeed, feed_issue, feed_owner_for, feed_revoke, feed_rotate
+from calendars.visibility import calendar_viewer
 from ketaminecare.api.schema import error_responses
-from ketaminecare.api.serializers import AwareDateTimeFormField
-from ketaminecare.errors import InvalidInput, NotAllowed, NotFound
-from sessions.api.calendar_serializers import (
-    CalendarSerializer,
-    FeedCreateSerializer,
-    FeedSerializer,
-    IssuedFeedSerializer,
-)
-from sessions.calendar import EVENT_TYPES, MAX_ID, MAX_RANGE, CalendarQuery, calendar_events, calendar_viewer
-from sessions.feeds import FeedOwner, feed_for_token, feed_ical, feeds_manageable_by
-from sessions.selectors import clinic_zone
-from sessions.services.feeds import IssuedFeed, feed_issue, feed_owner_for, feed_revoke, feed_rotate
+from ketaminecare.errors import NotAllowed, NotFound
 
-MSG_RANGE_REQUIRED = "Give the range: start and end, ISO 8601 with a UTC offset."
-MSG_RANGE_INVERTED = "The range ends before it starts."
-MSG_RANGE_TOO_LONG = f"The range spans at most {MAX_RANGE.days} days."
-MSG_OUT_OF_RANGE = "The date is out of the supported range."
-MSG_BAD_ID = "Give positive whole numbers, repeated or separated by commas."
-MSG_BAD_TYPE = "Unknown event type; use " + ", ".join(EVENT_TYPES) + "."
-MSG_BAD_FLAG = "Give true or false."
 MSG_NO_CALENDAR_ROLE = "Your role has no calendar."
-MSG_CANCELLED_STAFF_ONLY = "Only staff may ask for cancelled items."
-MAX_IDS = 200
-# Instants outside these years cannot be a clinic's appointments (and overflow date arithmetic).
-MIN_YEAR, MAX_YEAR = 1900, 2999
 
 
 class ORJSONRenderer(BaseRenderer):
@@ -63,89 +49,11 @@ class ORJSONRenderer(BaseRenderer):
     format = "json"
     charset = None
 
-    def render(self, data: Any, accepted_media_type: str | None = None, renderer_context: Any = None) -> bytes:
+    def render(self, data: Any, *_: Any, **__: Any) -> bytes:
+        # DRF also passes the accepted media type and its context: neither changes the JSON.
         if data is None:
             return b""
         return orjson.dumps(data, default=str)
-
-
-def _datetime(params: Any, name: str) -> dt.datetime:
-    raw = params.get(name)
-    if raw is None or not raw.strip():
-        raise InvalidInput(MSG_RANGE_REQUIRED, field=name, rule="range_required")
-    try:
-        value = AwareDateTimeFormField().clean(raw)
-    except forms.ValidationError as exc:
-        raise InvalidInput(exc.messages[0], field=name, rule=exc.code or "invalid") from exc
-    try:
-        utc = value.astimezone(dt.UTC)
-    except (OverflowError, ValueError) as exc:
-        raise InvalidInput(MSG_OUT_OF_RANGE, field=name, rule="out_of_range") from exc
-    if not MIN_YEAR <= utc.year <= MAX_YEAR:
-        raise InvalidInput(MSG_OUT_OF_RANGE, field=name, rule="out_of_range")
-    return utc
-
-
-def _values(params: Any, name: str) -> list[str]:
-    """A repeatable parameter whose values may also be comma-separated lists."""
-    return [part.strip() for raw in params.getlist(name) for part in raw.split(",") if part.strip()]
-
-
-def _ids(params: Any, name: str) -> frozenset[int] | None:
-    if name not in params:
-        return None
-    values = _values(params, name)
-    if not values or len(values) > MAX_IDS:
-        raise InvalidInput(f"Give 1 to {MAX_IDS} ids.", field=name, rule="id_list")
-    ids = set()
-    for value in values:
-        if not value.isdigit() or not 1 <= int(value) <= MAX_ID:
-            raise InvalidInput(MSG_BAD_ID, field=name, rule="id_list")
-        ids.add(int(value))
-    return frozenset(ids)
-
-
-def _flag(params: Any, name: str) -> bool:
-    raw = params.get(name)
-    if raw is None:
-        return False
-    value = raw.strip().lower()
-    if value in ("1", "true", "yes", "on"):
-        return True
-    if value in ("0", "false", "no", "off", ""):
-        return False
-    raise InvalidInput(MSG_BAD_FLAG, field=name, rule="boolean")
-
-
-def calendar_query(params: Any) -> CalendarQuery:
-    """Read and check the query string: 400 naming the field for anything amiss."""
-    start = _datetime(params, "start")
-    end = _datetime(params, "end")
-    if end <= start:
-        raise InvalidInput(MSG_RANGE_INVERTED, field="end", rule="range_inverted")
-    # 93 days on the clinic's wall clock: local midnight to local midnight 93 days on is
-    # allowed even when daylight saving ends in between (93 days and one hour elapsed).
-    zone = clinic_zone()
-    wall_start, wall_end = start.astimezone(zone).replace(tzinfo=None), end.astimezone(zone).replace(tzinfo=None)
-    if wall_end - wall_start > MAX_RANGE:
-        raise InvalidInput(MSG_RANGE_TOO_LONG, field="end", rule="range_too_long")
-    types = frozenset(EVENT_TYPES)
-    if "type" in params:
-        asked = _values(params, "type")
-        unknown = [t for t in asked if t not in EVENT_TYPES]
-        if unknown or not asked:
-            raise InvalidInput(MSG_BAD_TYPE, field="type", rule="event_type")
-        types = frozenset(asked)
-    return CalendarQuery(
-        start=start,
-        end=end,
-        types=types,
-        chair_ids=_ids(params, "chair"),
-        clinician_ids=_ids(params, "clinician"),
-        therapist_ids=_ids(params, "therapist"),
-        patient_ids=_ids(params, "patient"),
-        include_cancelled=_flag(params, "include_cancelled"),
-    )
 
 
 def _ids_parameter(name: str, carried_by: str) -> OpenApiParameter:
@@ -207,9 +115,8 @@ class CalendarView(AuditedViewMixin, APIView):
         viewer = calendar_viewer(request.user)
         if viewer is None:
             raise NotAllowed(MSG_NO_CALENDAR_ROLE, rule="calendar_role")
-        if query.include_cancelled and not viewer.is_staff:
-            raise NotAllowed(MSG_CANCELLED_STAFF_ONLY, field="include_cancelled", rule="staff_only")
-        events = calendar_events(query=query, viewer=viewer, link_prefix=request.build_absolute_uri("/api/v1/"))
+        events = events_json(calendar_read(query=query, viewer=viewer), links=link_prefixes(request.build_absolute_uri))
+        # The plain dicts name each event's patient: the trail records every patient shown.
         self.audit_touch(*events)
         zone = settings.TIME_ZONE
         return Response(
@@ -324,7 +231,7 @@ class FeedICalView(AuditedViewMixin, APIView):
             **error_responses(404),
         },
     )
-    def get(self, request: Request, token: str) -> HttpResponse:
+    def get(self, _request: Request, token: str) -> HttpResponse:
         feed = feed_for_token(token)
         if feed is None:
             raise NotFound("No such calendar feed.", rule="feed_exists")

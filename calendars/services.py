@@ -5,16 +5,16 @@ from __future__ import annotations
 import datetime as dt
 import secrets
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 from django.db import transaction
 
 from calendars.models import CalendarFeed
+from calendars.selectors import MANAGERS, token_hash
 from clinic.models import StaffMember
 from ketaminecare.errors import InvalidInput, InvalidTransition, NotAllowed, NotFound, RuleViolation
 from ketaminecare.roles import Role, user_roles
 from patients.models import Patient
-from sessions.feeds import MANAGERS, token_hash
 from sessions.services.common import now_or
 
 # 32 random bytes: 43 URL-safe characters, beyond any guessing.
@@ -25,6 +25,9 @@ MSG_NOT_YOURS = "Only the front desk or an administrator may manage another pers
 MSG_REVOKED = "The feed is already revoked."
 MSG_OWNER_INACTIVE = "A feed cannot be issued for a person who no longer has access (inactive or closed account)."
 
+# Whose feed: ("staff" | "patient", their id).
+Owner = tuple[Literal["staff", "patient"], int]
+
 
 @dataclass(frozen=True)
 class IssuedFeed:
@@ -34,8 +37,8 @@ class IssuedFeed:
     token: str
 
 
-def feed_owner_for(*, actor: Any, staff_id: int | None = None, patient_id: int | None = None) -> tuple[str, int]:
-    """The owner (("staff" | "patient", id)) of the feed ``actor`` asks to make.
+def feed_owner_for(*, actor: Any, staff_id: int | None = None, patient_id: int | None = None) -> Owner:
+    """The owner of the feed ``actor`` asks to make.
 
     Without an id the actor's own calendar. Front desk and administrators may name anybody;
     a clinician or therapist only themselves; a patient only themselves (another patient's id
@@ -44,25 +47,9 @@ def feed_owner_for(*, actor: Any, staff_id: int | None = None, patient_id: int |
     roles = user_roles(actor)
     manager = bool(roles & set(MANAGERS))
     if patient_id is not None:
-        own = Patient.objects.filter(user=actor).values_list("id", flat=True).first()
-        if own == patient_id:
-            return "patient", patient_id
-        if not manager:
-            if Role.PATIENT in roles or not roles:
-                raise NotFound("No such patient.", field="patient", rule="exists")
-            raise NotAllowed(MSG_NOT_YOURS, field="patient", rule="own_feed_only")
-        if not Patient.objects.filter(pk=patient_id).exists():
-            raise NotFound("No such patient.", field="patient", rule="exists")
-        return "patient", patient_id
+        return _named_patient(actor=actor, roles=roles, manager=manager, patient_id=patient_id)
     if staff_id is not None:
-        own = StaffMember.objects.filter(user=actor).values_list("id", flat=True).first()
-        if own == staff_id:
-            return "staff", staff_id
-        if not manager:
-            raise NotAllowed(MSG_NOT_YOURS, field="staff", rule="own_feed_only")
-        if not StaffMember.objects.filter(pk=staff_id).exists():
-            raise NotFound("No such staff member.", field="staff", rule="exists")
-        return "staff", staff_id
+        return _named_staff(actor=actor, manager=manager, staff_id=staff_id)
     own_staff = StaffMember.objects.filter(user=actor).values_list("id", flat=True).first()
     if own_staff is not None:
         return "staff", own_staff
@@ -72,7 +59,31 @@ def feed_owner_for(*, actor: Any, staff_id: int | None = None, patient_id: int |
     raise InvalidInput(MSG_NO_OWN_CALENDAR, field="staff", rule="owner_required")
 
 
-def feed_issue(*, owner: tuple[str, int], now: dt.datetime | None = None) -> IssuedFeed:
+def _named_patient(*, actor: Any, roles: set[str], manager: bool, patient_id: int) -> Owner:
+    own = Patient.objects.filter(user=actor).values_list("id", flat=True).first()
+    if own == patient_id:
+        return "patient", patient_id
+    if not manager:
+        if Role.PATIENT in roles or not roles:
+            raise NotFound("No such patient.", field="patient", rule="exists")
+        raise NotAllowed(MSG_NOT_YOURS, field="patient", rule="own_feed_only")
+    if not Patient.objects.filter(pk=patient_id).exists():
+        raise NotFound("No such patient.", field="patient", rule="exists")
+    return "patient", patient_id
+
+
+def _named_staff(*, actor: Any, manager: bool, staff_id: int) -> Owner:
+    own = StaffMember.objects.filter(user=actor).values_list("id", flat=True).first()
+    if own == staff_id:
+        return "staff", staff_id
+    if not manager:
+        raise NotAllowed(MSG_NOT_YOURS, field="staff", rule="own_feed_only")
+    if not StaffMember.objects.filter(pk=staff_id).exists():
+        raise NotFound("No such staff member.", field="staff", rule="exists")
+    return "staff", staff_id
+
+
+def feed_issue(*, owner: Owner, now: dt.datetime | None = None) -> IssuedFeed:
     """Make a new feed for the owner and revoke the owner's live ones: one live URL at a time.
 
     Refused (409, feed_owner_active) for a staff member who is inactive or cannot sign in, or a
@@ -104,8 +115,11 @@ def feed_issue(*, owner: tuple[str, int], now: dt.datetime | None = None) -> Iss
 
 def feed_rotate(*, feed: CalendarFeed, now: dt.datetime | None = None) -> IssuedFeed:
     """A new secret URL for the same owner; the old one answers 404 from now on."""
-    owner = ("staff", feed.staff_id) if feed.staff_id else ("patient", feed.patient_id)
-    return feed_issue(owner=owner, now=now)  # type: ignore[arg-type]
+    if feed.staff_id is not None:
+        return feed_issue(owner=("staff", feed.staff_id), now=now)
+    if feed.patient_id is None:
+        raise ValueError("A feed has an owner.")
+    return feed_issue(owner=("patient", feed.patient_id), now=now)
 
 
 def feed_revoke(*, feed_id: int, now: dt.datetime | None = None) -> CalendarFeed:

@@ -1,16 +1,16 @@
 """Serializers that describe the calendar and the feeds in the schema, and read the feed requests.
 
-The calendar itself is built as plain dicts by ``sessions.calendar`` and serialised with orjson:
-the classes below only state its shape for the OpenAPI schema (and the tests check the answers
-against it).
+The calendar itself is read by ``calendars.reader``, rendered as plain dicts by ``calendars.json``
+and serialised with orjson: the classes below only state its shape for the OpenAPI schema (and the
+tests check the answers against it).
 """
 
 from __future__ import annotations
 
 from rest_framework import serializers
 
+from calendars.events import EVENT_TYPES, MAX_ID
 from ketaminecare.api.serializers import StrictSerializer
-from sessions.calendar import EVENT_TYPES, MAX_ID
 
 
 class CalendarPersonSerializer(serializers.Serializer):
@@ -35,7 +35,7 @@ class CalendarEventSerializer(serializers.Serializer):
     clinician = CalendarPersonSerializer(allow_null=True, help_text="Sessions only.")
     therapist = CalendarPersonSerializer(allow_null=True, help_text="Integration appointments only.")
     patient = CalendarPersonSerializer(allow_null=True, help_text="Null for closures.")
-    url = serializers.URLField(help_text="The object in the API.")
+    url = serializers.URLField(allow_null=True, help_text="The object in the API; null for closures, which have none.")
     details = serializers.DictField(
         allow_null=True,
         help_text=(

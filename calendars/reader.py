@@ -1,0 +1,299 @@
+"""The one calendar reader: every kind of event between two instants, in a fixed number of queries.
+
+One indexed range query per kind of row (sessions, integration windows, integration appointments,
+closure days), whatever the number of events: ``values_list`` rows become ``Event``s straight
+away, without model instances. What the viewer may see is asked of ``calendars.visibility.visible``
+before any query runs; the reader builds no address of any face.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from django.db.models import Exists, OuterRef, QuerySet
+
+from calendars.events import (
+    CANCELLED,
+    CLOSURE,
+    CLOSURE_STATUS,
+    INTEGRATION_APPOINTMENT,
+    INTEGRATION_WINDOW,
+    MAINTENANCE_SESSION,
+    SESSION,
+    TITLES,
+    WINDOW_BOOKED,
+    WINDOW_UNBOOKED,
+    CalendarQuery,
+    Event,
+    Party,
+    SessionDetails,
+)
+from calendars.visibility import Scope, Viewer, visible
+from clinic.models import ClosureDay
+from sessions.models import IntegrationAppointment, IntegrationWindow, TreatmentSession
+from sessions.selectors import clinic_zone
+
+# An event with the UTC instant it starts at: the order of the answer.
+Row = tuple[dt.datetime, Event]
+
+# The columns of each kind, in the order the loops below unpack them.
+# fmt: off
+SESSION_FIELDS = (
+    "id", "phase", "status", "starts_at", "ends_at", "revision", "chair_id", "chair__name",
+    "clinician_id", "clinician__display_name", "patient_id", "patient__first_name", "patient__last_name",
+)
+SESSION_DETAIL_FIELDS = ("course_id", "sequence", "ride_home_confirmed")
+WINDOW_FIELDS = (
+    "id", "session_id", "opens_at", "closes_at", "cancelled_at", "revision",
+    "patient_id", "patient__first_name", "patient__last_name", "booked",
+)
+APPOINTMENT_FIELDS = (
+    "id", "window_id", "status", "starts_at", "ends_at", "revision", "therapist_id", "therapist__display_name",
+    "patient_id", "patient__first_name", "patient__last_name",
+)
+# fmt: on
+
+
+def calendar_read(*, query: CalendarQuery, viewer: Viewer) -> list[Event]:
+    """Every event overlapping [start, end) that the viewer may see, by start time.
+
+    At most four queries (fewer when ``types`` leaves kinds out), none of them per event. Times
+    are on the clinic's wall clock; closures are all-day events from local midnight to local
+    midnight. See ``CalendarQuery`` for the filters and ``visible`` for what each viewer sees.
+    """
+    scope = visible(query=query, viewer=viewer)
+    if scope is None:
+        return []
+    zone = clinic_zone()
+    people = _People(initials=scope.initials)
+    rows = [
+        *_sessions(scope, zone, people),
+        *_windows(scope.query, zone, people),
+        *_appointments(scope.query, zone, people),
+        *_closures(scope.query, zone),
+    ]
+    # Each part comes ordered by its UTC start; a stable sort on the UTC instant merges them
+    # (wall-clock times would misorder the repeated hour when daylight saving ends).
+    rows.sort(key=_utc_start)
+    return [event for _, event in rows]
+
+
+def _utc_start(row: Row) -> dt.datetime:
+    return row[0]
+
+
+class _People:
+    """One Party per chair, staff member and patient per answer: rows repeat the same people."""
+
+    def __init__(self, *, initials: bool) -> None:
+        self.initials = initials
+        self.chairs: dict[int, Party] = {}
+        self.staff: dict[int, Party] = {}
+        # A patient and the title suffix staff see (their initials; nothing for a patient).
+        self.patients: dict[int, tuple[Party, str]] = {}
+
+    def patient(self, pk: int, first: str, last: str) -> tuple[Party, str]:
+        entry = self.patients.get(pk)
+        if entry is None:
+            suffix = f" · {first[:1]}.{last[:1]}.".upper() if self.initials else ""
+            entry = self.patients[pk] = (Party(pk, f"{first} {last}"), suffix)
+        return entry
+
+    def chair(self, pk: int, name: str) -> Party:
+        party = self.chairs.get(pk)
+        if party is None:
+            party = self.chairs[pk] = Party(pk, name)
+        return party
+
+    def member(self, pk: int, name: str) -> Party:
+        party = self.staff.get(pk)
+        if party is None:
+            party = self.staff[pk] = Party(pk, name)
+        return party
+
+
+def _excluded_by_filters(query: CalendarQuery, carried: Iterable[str]) -> bool:
+    """Whether a filter asks for an attribute this kind of event does not carry."""
+    filters = {
+        "chair": query.chair_ids,
+        "clinician": query.clinician_ids,
+        "therapist": query.therapist_ids,
+        "patient": query.patient_ids,
+        "staff": query.staff_ids,
+    }
+    carried = set(carried)
+    return any(ids is not None and name not in carried for name, ids in filters.items())
+
+
+def _filtered(qs: QuerySet[Any], **filters: frozenset[int] | None) -> QuerySet[Any]:
+    """``qs`` kept to the rows whose ``<field>`` is in each given set (None: no filter)."""
+    for field, ids in filters.items():
+        if ids is not None:
+            qs = qs.filter(**{f"{field}__in": ids})
+    return qs
+
+
+def _session_rows(scope: Scope) -> QuerySet[Any] | None:
+    query = scope.query
+    phases = []
+    if SESSION in query.types:
+        phases.append(TreatmentSession.Phase.INDUCTION)
+    if MAINTENANCE_SESSION in query.types:
+        phases.append(TreatmentSession.Phase.MAINTENANCE)
+    if not phases or _excluded_by_filters(query, ("chair", "clinician", "patient", "staff")):
+        return None
+    qs = TreatmentSession.objects.filter(starts_at__lt=query.end, ends_at__gt=query.start)
+    if len(phases) == 1:
+        qs = qs.filter(phase=phases[0])
+    if not query.include_cancelled:
+        qs = qs.exclude(status=TreatmentSession.Status.CANCELLED)
+    qs = _filtered(qs, chair_id=query.chair_ids, clinician_id=query.clinician_ids, patient_id=query.patient_ids)
+    qs = _filtered(qs, clinician_id=query.staff_ids)
+    fields = [*SESSION_FIELDS]
+    if scope.details:
+        fields += SESSION_DETAIL_FIELDS
+        if scope.hold_reason:
+            # Read only for the roles that may see it.
+            fields.append("hold_reason")
+    return qs.order_by("starts_at", "id").values_list(*fields)
+
+
+def _sessions(scope: Scope, zone: ZoneInfo, people: _People) -> list[Row]:
+    rows = _session_rows(scope)
+    if rows is None:
+        return []
+    maintenance = TreatmentSession.Phase.MAINTENANCE
+    out = []
+    for row in rows:
+        pk, phase, status, starts_at, ends_at, revision, chair_id, chair_name, clinician_id, clinician_name = row[:10]
+        patient, suffix = people.patient(row[10], row[11], row[12])
+        kind = MAINTENANCE_SESSION if phase == maintenance else SESSION
+        details: SessionDetails | None = None
+        if scope.details:
+            details = {"course_id": row[13], "sequence": row[14], "ride_home_confirmed": row[15]}
+            if scope.hold_reason:
+                details["hold_reason"] = row[16]
+        event = Event(
+            kind=kind,
+            id=pk,
+            start=starts_at.astimezone(zone),
+            end=ends_at.astimezone(zone),
+            all_day=False,
+            title=TITLES[kind] + suffix,
+            status=status,
+            revision=revision,
+            chair=people.chair(chair_id, chair_name),
+            clinician=people.member(clinician_id, clinician_name),
+            patient=patient,
+            details=details,
+        )
+        out.append((starts_at, event))
+    return out
+
+
+def _windows(query: CalendarQuery, zone: ZoneInfo, people: _People) -> list[Row]:
+    if INTEGRATION_WINDOW not in query.types or _excluded_by_filters(query, ("patient",)):
+        return []
+    qs = IntegrationWindow.objects.filter(opens_at__lt=query.end, closes_at__gt=query.start)
+    if not query.include_cancelled:
+        qs = qs.filter(cancelled_at__isnull=True)
+    qs = _filtered(qs, patient_id=query.patient_ids)
+    booked = IntegrationAppointment.objects.filter(
+        window_id=OuterRef("pk"), status__in=IntegrationAppointment.OCCUPYING_STATUSES
+    )
+    qs = qs.annotate(booked=Exists(booked))
+    title = TITLES[INTEGRATION_WINDOW]
+    out = []
+    for pk, session_id, opens_at, closes_at, cancelled_at, revision, patient_id, first, last, is_booked in qs.order_by(
+        "opens_at", "id"
+    ).values_list(*WINDOW_FIELDS):
+        patient, suffix = people.patient(patient_id, first, last)
+        status = WINDOW_BOOKED if is_booked else WINDOW_UNBOOKED
+        event = Event(
+            kind=INTEGRATION_WINDOW,
+            id=pk,
+            start=opens_at.astimezone(zone),
+            end=closes_at.astimezone(zone),
+            all_day=False,
+            title=title + suffix,
+            status=CANCELLED if cancelled_at is not None else status,
+            revision=revision,
+            patient=patient,
+            details={"session_id": session_id},
+        )
+        out.append((opens_at, event))
+    return out
+
+
+def _appointments(query: CalendarQuery, zone: ZoneInfo, people: _People) -> list[Row]:
+    if INTEGRATION_APPOINTMENT not in query.types or _excluded_by_filters(query, ("therapist", "patient", "staff")):
+        return []
+    qs = IntegrationAppointment.objects.filter(starts_at__lt=query.end, ends_at__gt=query.start)
+    if not query.include_cancelled:
+        qs = qs.exclude(status=IntegrationAppointment.Status.CANCELLED)
+    qs = _filtered(qs, therapist_id=query.therapist_ids, patient_id=query.patient_ids)
+    qs = _filtered(qs, therapist_id=query.staff_ids)
+    title = TITLES[INTEGRATION_APPOINTMENT]
+    out = []
+    for (
+        pk,
+        window_id,
+        status,
+        starts_at,
+        ends_at,
+        revision,
+        therapist_id,
+        therapist,
+        patient_id,
+        first,
+        last,
+    ) in qs.order_by("starts_at", "id").values_list(*APPOINTMENT_FIELDS):
+        patient, suffix = people.patient(patient_id, first, last)
+        event = Event(
+            kind=INTEGRATION_APPOINTMENT,
+            id=pk,
+            start=starts_at.astimezone(zone),
+            end=ends_at.astimezone(zone),
+            all_day=False,
+            title=title + suffix,
+            status=status,
+            revision=revision,
+            therapist=people.member(therapist_id, therapist),
+            patient=patient,
+            details={"window_id": window_id},
+        )
+        out.append((starts_at, event))
+    return out
+
+
+def _closures(query: CalendarQuery, zone: ZoneInfo) -> list[Row]:
+    if CLOSURE not in query.types:
+        return []
+    first = query.start.astimezone(zone).date()
+    last = (query.end - dt.timedelta(microseconds=1)).astimezone(zone).date()
+    title = TITLES[CLOSURE]
+    out = []
+    for pk, day, reason in (
+        ClosureDay.objects.filter(date__gte=first, date__lte=last).order_by("date").values_list("id", "date", "reason")
+    ):
+        # Local midnight to local midnight: 23 or 25 hours on the days the clocks change.
+        start = dt.datetime.combine(day, dt.time.min, tzinfo=zone)
+        end = dt.datetime.combine(day + dt.timedelta(days=1), dt.time.min, tzinfo=zone)
+        if not (start < query.end and end > query.start):
+            continue
+        event = Event(
+            kind=CLOSURE,
+            id=pk,
+            start=start,
+            end=end,
+            all_day=True,
+            title=title,
+            status=CLOSURE_STATUS,
+            revision=0,
+            details={"reason": reason},
+        )
+        out.append((start.astimezone(dt.UTC), event))
+    return out
