@@ -313,7 +313,7 @@ SPECTACULAR_SETTINGS = {
         "AppointmentStatusEnum": "sessions.models.IntegrationAppointment.Status",
         "CourseStatusEnum": "courses.models.Course.Status",
         "RescheduleRequestStatusEnum": "sessions.models.RescheduleRequest.Status",
-        "RescheduleOutcomeEnum": "courses.api.serializers.RESCHEDULE_OUTCOMES",
+        "RescheduleOutcomeEnum": "api.courses.serializers.RESCHEDULE_OUTCOMES",
         "ScreeningOutcomeEnum": "patients.models.Screening.Outcome",
         "ContraindicationEnum": "patients.models.Contraindication",
         "WeekdayEnum": "clinic.models.Weekday",

@@ -16,7 +16,7 @@ urlpatterns = [
     path("", home, name="home"),
     path("health/", health, name="health"),
     path("admin/", admin.site.urls),
-    path("api/v1/", include("ketaminecare.api.urls")),
+    path("api/v1/", include("api.urls")),
     # Session login and logout for the browsable API.
     path("api/auth/", include("rest_framework.urls")),
     path("api/schema/", SchemaView.as_view(), name="schema"),

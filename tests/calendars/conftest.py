@@ -21,7 +21,7 @@ def front_desk(clinic: factories.Clinic) -> Any:
 def feed_clock(settings: Any, now: dt.datetime, monkeypatch: pytest.MonkeyPatch) -> None:
     """The feed's horizon runs from the services' clock (the Friday before the test Monday)."""
     settings.CALENDAR_UID_DOMAIN = "clinic.example.org"
-    monkeypatch.setattr("calendars.api.views.timezone.now", lambda: now)
+    monkeypatch.setattr("api.calendars.views.timezone.now", lambda: now)
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ from django.contrib.messages import get_messages
 from django.test import Client
 from django.urls import reverse
 
-from courses.admin import MSG_REASON_REQUIRED
+from backoffice.admin.courses import MSG_REASON_REQUIRED
 from courses.models import Course
 from patients.models import Contraindication, Screening
 from sessions.models import IntegrationWindow, TreatmentSession

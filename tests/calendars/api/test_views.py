@@ -10,7 +10,7 @@ import pytest
 from django.urls import resolve
 from rest_framework.test import APIClient
 
-from calendars.api.serializers import CalendarEventSerializer, CalendarSerializer
+from api.calendars.serializers import CalendarEventSerializer, CalendarSerializer
 from clinic.models import ClosureDay
 from ketaminecare.roles import Role
 from sessions.models import TreatmentSession

@@ -7,7 +7,7 @@ from django.db.models.functions import Cast
 from django.http import HttpRequest
 
 from audit.models import AuditEvent
-from ketaminecare.admin_base import ViewOnlyAdmin
+from backoffice.admin.base import ViewOnlyAdmin
 
 
 @admin.register(AuditEvent)

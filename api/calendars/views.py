@@ -25,10 +25,10 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from api.calendars.query import calendar_query
+from api.calendars.serializers import CalendarSerializer, FeedCreateSerializer, FeedSerializer, IssuedFeedSerializer
 from audit.hooks import AuditedViewMixin
 from audit.models import AuditEvent
-from calendars.api.query import calendar_query
-from calendars.api.serializers import CalendarSerializer, FeedCreateSerializer, FeedSerializer, IssuedFeedSerializer
 from calendars.events import EVENT_TYPES, MAX_RANGE
 from calendars.feeds import FeedOwner, feed_ical
 from calendars.json import events_json, link_prefixes

@@ -18,10 +18,10 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts.api.serializers import ApiTokenSerializer
 from accounts.lockout import AccountLocked, locked_out
 from accounts.models import ApiToken
 from accounts.services import token_issue, token_revoke
+from api.accounts.serializers import ApiTokenSerializer
 from ketaminecare.api.schema import error_responses
 from ketaminecare.api.serializers import StrictInputMixin
 from ketaminecare.api.throttling import ClientAddressThrottle

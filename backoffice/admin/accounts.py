@@ -13,7 +13,7 @@ from django.http import HttpRequest
 from accounts.lockout import account_unlock
 from accounts.models import ApiToken
 from accounts.services import token_revoke
-from ketaminecare.admin_base import ViewOnlyAdmin
+from backoffice.admin.base import ViewOnlyAdmin
 from ketaminecare.roles import Role, user_roles
 
 

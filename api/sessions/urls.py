@@ -1,7 +1,7 @@
 from django.urls import URLPattern, URLResolver, path
 from rest_framework.routers import SimpleRouter
 
-from sessions.api import views
+from api.sessions import views
 
 router = SimpleRouter()
 router.register("chairs", views.ChairViewSet, basename="chair")

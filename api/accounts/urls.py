@@ -1,6 +1,6 @@
 from django.urls import path
 
-from accounts.api.views import LogoutView, MeView, TokenListView, TokenObtainView, TokenRevokeView
+from api.accounts.views import LogoutView, MeView, TokenListView, TokenObtainView, TokenRevokeView
 
 urlpatterns = [
     path("auth/token/", TokenObtainView.as_view(), name="auth-token"),

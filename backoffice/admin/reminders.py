@@ -8,7 +8,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
 
-from ketaminecare.admin_base import ServicesOnlyAdmin
+from backoffice.admin.base import ServicesOnlyAdmin
 from reminders.models import Reminder, ReminderRule
 
 

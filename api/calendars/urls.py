@@ -2,7 +2,7 @@
 
 from django.urls import URLPattern, URLResolver, path, re_path
 
-from calendars.api.views import CalendarView, FeedICalView, FeedListView, FeedRevokeView, FeedRotateView
+from api.calendars.views import CalendarView, FeedICalView, FeedListView, FeedRevokeView, FeedRotateView
 
 urlpatterns: list[URLPattern | URLResolver] = [
     path("calendar/", CalendarView.as_view(), name="calendar"),

@@ -6,8 +6,8 @@ from ketaminecare.api.root import ApiRootView
 
 urlpatterns = [
     path("", ApiRootView.as_view(), name="api-root"),
-    path("", include("accounts.api.urls")),
-    path("", include("courses.api.urls")),
-    path("", include("sessions.api.urls")),
-    path("", include("calendars.api.urls")),
+    path("", include("api.accounts.urls")),
+    path("", include("api.courses.urls")),
+    path("", include("api.sessions.urls")),
+    path("", include("api.calendars.urls")),
 ]

@@ -16,12 +16,12 @@ from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 
 from audit.hooks import AuditedAdminMixin
+from backoffice.admin.base import PrivateFieldsAdminMixin
+from backoffice.admin.sessions import SessionReadOnlyInline, report_each
 from courses.models import Course, TreatmentProtocol
-from ketaminecare.admin_base import PrivateFieldsAdminMixin
 from ketaminecare.errors import DomainError
 from patients.models import Contraindication, Patient, Screening
 from patients.services import screening_record
-from sessions.admin import SessionReadOnlyInline, report_each
 from sessions.selectors import course_list_with_progress
 from sessions.services.lifecycle import course_cancel
 

@@ -24,8 +24,8 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
 from audit.hooks import AuditedAdminMixin
+from backoffice.admin.base import PrivateFieldsAdminMixin, ServicesOnlyAdmin, ViewOnlyAdmin
 from clinic.models import Chair, ClinicHours, ClosureDay, StaffMember, TimeOff, WorkingHours
-from ketaminecare.admin_base import PrivateFieldsAdminMixin, ServicesOnlyAdmin, ViewOnlyAdmin
 from ketaminecare.errors import DomainError
 from ketaminecare.roles import Role
 from sessions.models import IntegrationAppointment, IntegrationWindow, RuleOverride, TreatmentSession

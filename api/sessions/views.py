@@ -15,15 +15,15 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.serializers import BaseSerializer
 
+from api.courses.serializers import RescheduleRequestSerializer
+from api.sessions import filters
+from api.sessions import serializers as s
 from audit.hooks import AuditedViewMixin
 from clinic.models import StaffMember
-from courses.api.serializers import RescheduleRequestSerializer
 from ketaminecare.api.permissions import ALL_ROLES, CLINIC_WIDE, CONFIGURERS, STAFF, ActionRoles, has_role
 from ketaminecare.api.schema import error_responses
 from ketaminecare.errors import InvalidInput
 from ketaminecare.roles import Role
-from sessions.api import filters
-from sessions.api import serializers as s
 from sessions.models import IntegrationWindow
 from sessions.selectors import (
     appointments_visible_to,

@@ -15,8 +15,8 @@ from rest_framework.response import Response
 from rest_framework.serializers import BaseSerializer
 from rest_framework.views import APIView
 
+from api.courses import serializers as s
 from audit.hooks import AuditedViewMixin
-from courses.api import serializers as s
 from courses.models import Course
 from courses.selectors import (
     courses_visible_to,

@@ -1,7 +1,7 @@
 from django.urls import URLPattern, URLResolver, path
 from rest_framework.routers import SimpleRouter
 
-from courses.api import views
+from api.courses import views
 
 router = SimpleRouter()
 router.register("patients", views.PatientViewSet, basename="patient")
