@@ -13,7 +13,7 @@ from django.http import HttpRequest
 from accounts.lockout import account_unlock
 from accounts.models import ApiToken
 from accounts.services import token_revoke
-from ketaminecare.admin_base import ViewOnlyAdmin
+from ketaminecare.admin_base import PolicyAdminMixin, ViewOnlyAdmin
 from ketaminecare.roles import Role, user_roles
 
 
@@ -25,7 +25,7 @@ admin.site.unregister(AccessAttempt)
 
 
 @admin.register(AccessAttempt)
-class LockoutAdmin(AccessAttemptAdmin):
+class LockoutAdmin(PolicyAdminMixin, AccessAttemptAdmin):
     """Failed sign-ins by account; the status column says which are locked."""
 
     actions = ["unlock"]

@@ -18,7 +18,7 @@ from django.template.response import TemplateResponse
 from audit.hooks import AuditedAdminMixin
 from courses.models import Contraindication, Course, Patient, Screening, TreatmentProtocol
 from courses.services import screening_record
-from ketaminecare.admin_base import PrivateFieldsAdminMixin
+from ketaminecare.admin_base import PolicyAdmin, PolicyAdminMixin
 from ketaminecare.errors import DomainError
 from sessions.admin import SessionReadOnlyInline, report_each
 from sessions.selectors import course_list_with_progress
@@ -43,7 +43,7 @@ class ScreeningInline(admin.TabularInline):
 
 
 @admin.register(Patient)
-class PatientAdmin(AuditedAdminMixin, admin.ModelAdmin):
+class PatientAdmin(PolicyAdminMixin, AuditedAdminMixin, admin.ModelAdmin):
     list_display = ("last_name", "first_name", "date_of_birth", "phone", "email", "time_zone")
     search_fields = ("first_name", "last_name", "phone", "email")
     fieldsets = (
@@ -115,7 +115,7 @@ class ScreeningForm(forms.ModelForm):
 
 
 @admin.register(Screening)
-class ScreeningAdmin(PrivateFieldsAdminMixin, AuditedAdminMixin, admin.ModelAdmin):
+class ScreeningAdmin(PolicyAdminMixin, AuditedAdminMixin, admin.ModelAdmin):
     """A screening is a clinical record: added through the service, never edited afterwards."""
 
     form = ScreeningForm
@@ -142,7 +142,7 @@ class ScreeningAdmin(PrivateFieldsAdminMixin, AuditedAdminMixin, admin.ModelAdmi
 
 
 @admin.register(TreatmentProtocol)
-class TreatmentProtocolAdmin(admin.ModelAdmin):
+class TreatmentProtocolAdmin(PolicyAdmin):
     list_display = (
         "name",
         "route",
@@ -161,7 +161,7 @@ class CancelCourseForm(forms.Form):
 
 
 @admin.register(Course)
-class CourseAdmin(AuditedAdminMixin, admin.ModelAdmin):
+class CourseAdmin(PolicyAdminMixin, AuditedAdminMixin, admin.ModelAdmin):
     """Courses are booked through the planner (the API's preview and confirm); here they are read
     and cancelled."""
 
@@ -185,7 +185,7 @@ class CourseAdmin(AuditedAdminMixin, admin.ModelAdmin):
     actions = ("cancel_courses",)
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Course]:
-        return course_list_with_progress()
+        return self.scoped(request, course_list_with_progress())
 
     @admin.display(description="progress")
     def progress(self, obj: Course) -> str:

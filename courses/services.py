@@ -1,4 +1,4 @@
-"""Writes for patients, screenings and staff; the role groups and what each may do."""
+"""Writes for patients, screenings and staff; the role groups, with what the access policy lets each do."""
 
 from __future__ import annotations
 
@@ -13,63 +13,20 @@ from django.db.models import Q
 from django.utils import timezone
 
 from courses.models import Contraindication, Patient, RescheduleRequest, Screening, validate_time_zone
+from ketaminecare.access.admin_rights import role_permissions
 from ketaminecare.errors import InvalidInput, InvalidTransition, RuleViolation
 from ketaminecare.roles import Role
 
-# Model permissions per role, as "<app_label>.<action>_<model>". The API applies its own
-# object-level rules on top; these govern the admin.
-_FRONT_DESK = [
-    *(f"courses.{a}_patient" for a in ("view", "add", "change")),
-    "courses.view_course",
-    "courses.view_treatmentprotocol",
-    "courses.view_screening",
-    *(f"treatment_sessions.{a}_{m}" for m in ("treatmentsession",) for a in ("view", "change")),
-    *(
-        f"treatment_sessions.view_{m}"
-        for m in ("chair", "clinichours", "closureday", "staffmember", "integrationwindow")
-    ),
-    # The reminder outbox: failed reminders are the front desk's to follow up and send again.
-    *(f"treatment_sessions.{a}_reminder" for a in ("view", "change")),
-    *(
-        f"treatment_sessions.{a}_{m}"
-        for m in ("workinghours", "timeoff", "integrationappointment")
-        for a in ("view", "add", "change")
-    ),
-]
-_CLINICIAN = [
-    *_FRONT_DESK,
-    *(f"courses.{a}_screening" for a in ("add", "change")),
-    "treatment_sessions.override_course_rules",
-    "treatment_sessions.view_ruleoverride",
-]
-# Therapists read a patient's name and phone in the windows they book (as the API shows them),
-# never the patient's record: the API's patients/ answers them 403, and so does the admin.
-_THERAPIST = [
-    "treatment_sessions.view_integrationwindow",
-    *(f"treatment_sessions.{a}_integrationappointment" for a in ("view", "add", "change")),
-]
-ROLE_PERMISSIONS: dict[str, list[str]] = {
-    Role.FRONT_DESK: _FRONT_DESK,
-    Role.CLINICIAN: _CLINICIAN,
-    Role.THERAPIST: _THERAPIST,
-    Role.PATIENT: [],
-}
-
 
 def roles_ensure() -> None:
-    """Create the role groups and give each its permissions (idempotent; runs after migrate)."""
+    """Create the role groups and give each exactly the Django permissions the access policy's
+    admin table names (ketaminecare.access.admin_rights); idempotent, runs after migrate."""
     for role in Role:
         group, _ = Group.objects.get_or_create(name=role.value)
-        if role == Role.ADMINISTRATOR:
-            wanted = Permission.objects.filter(content_type__app_label__in=["courses", "treatment_sessions", "auth"])
-        else:
-            codes = ROLE_PERMISSIONS[role]
-            query = Q(pk__in=[])
-            for code in codes:
-                app_label, codename = code.split(".")
-                query |= Q(content_type__app_label=app_label, codename=codename)
-            wanted = Permission.objects.filter(query)
-        group.permissions.set(wanted)
+        query = Q(pk__in=[])
+        for app_label, codename in role_permissions(role):
+            query |= Q(content_type__app_label=app_label, codename=codename)
+        group.permissions.set(Permission.objects.filter(query))
 
 
 def user_with_role(*, username: str, role: str, password: str | None = None, email: str = "", **names: Any) -> Any:

@@ -24,7 +24,7 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
 from audit.hooks import AuditedAdminMixin
-from ketaminecare.admin_base import PrivateFieldsAdminMixin, ServicesOnlyAdmin, ViewOnlyAdmin
+from ketaminecare.admin_base import PolicyAdmin, ServicesOnlyAdmin, ViewOnlyAdmin
 from ketaminecare.errors import DomainError
 from ketaminecare.roles import Role
 from sessions.models import (
@@ -157,7 +157,7 @@ class RescheduleForm(forms.Form):
 
 
 @admin.register(TreatmentSession)
-class TreatmentSessionAdmin(PrivateFieldsAdminMixin, AuditedAdminMixin, ServicesOnlyAdmin):
+class TreatmentSessionAdmin(AuditedAdminMixin, ServicesOnlyAdmin):
     list_display = (
         "starts_in_clinic_zone",
         "patient",
@@ -297,19 +297,19 @@ class TreatmentSessionAdmin(PrivateFieldsAdminMixin, AuditedAdminMixin, Services
 
 
 @admin.register(Chair)
-class ChairAdmin(admin.ModelAdmin):
+class ChairAdmin(PolicyAdmin):
     list_display = ("name", "location", "is_active")
     list_filter = ("is_active",)
     search_fields = ("name", "location")
 
 
 @admin.register(ClinicHours)
-class ClinicHoursAdmin(admin.ModelAdmin):
+class ClinicHoursAdmin(PolicyAdmin):
     list_display = ("weekday", "opens", "closes")
 
 
 @admin.register(ClosureDay)
-class ClosureDayAdmin(admin.ModelAdmin):
+class ClosureDayAdmin(PolicyAdmin):
     list_display = ("date", "reason")
     list_filter = (("date", admin.DateFieldListFilter),)
     date_hierarchy = "date"
@@ -370,7 +370,7 @@ BOOKING_ADMIN = {
 
 
 @admin.register(StaffMember)
-class StaffMemberAdmin(admin.ModelAdmin):
+class StaffMemberAdmin(PolicyAdmin):
     """A person, their weekly hours and their time off.
 
     A change here is saved even when it leaves bookings of theirs outside their time (someone
