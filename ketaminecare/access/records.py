@@ -78,8 +78,10 @@ def scope_q(user: Any, label: str) -> Q:
     scopes = scope_for_roles(user_roles(user), label)
     if scopes == [ALL]:
         return Q()
-    query = NOTHING
-    for path in scopes:
+    if not scopes:
+        return NOTHING
+    query = Q(**{scopes[0]: user})
+    for path in scopes[1:]:
         query |= Q(**{path: user})
     return query
 
