@@ -13,13 +13,9 @@ from django.http import HttpRequest
 from accounts.lockout import account_unlock
 from accounts.models import ApiToken
 from accounts.services import token_revoke
+from ketaminecare.access import labels
+from ketaminecare.access.admin_rights import admin_may
 from ketaminecare.admin_base import PolicyAdminMixin, ViewOnlyAdmin
-from ketaminecare.roles import Role, user_roles
-
-
-def _administrator(request: HttpRequest) -> bool:
-    return Role.ADMINISTRATOR in user_roles(request.user)
-
 
 admin.site.unregister(AccessAttempt)
 
@@ -41,10 +37,10 @@ class LockoutAdmin(PolicyAdminMixin, AccessAttemptAdmin):
         self.message_user(request, f"Unlocked {len(usernames)} account(s).", messages.SUCCESS)
 
     def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return _administrator(request)
+        return admin_may(request.user, labels.ACCESS_ATTEMPT, "view")
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return _administrator(request)
+        return admin_may(request.user, labels.ACCESS_ATTEMPT, "delete")
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
@@ -70,4 +66,4 @@ class ApiTokenAdmin(ViewOnlyAdmin):
         self.message_user(request, f"Revoked {len(live)} token(s).", messages.SUCCESS)
 
     def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return _administrator(request)
+        return admin_may(request.user, labels.API_TOKEN, "view")

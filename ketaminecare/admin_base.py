@@ -62,10 +62,6 @@ class PolicyAdminMixin:
         return [name for name in super().get_list_display(request) if name not in hidden]  # type: ignore[misc]
 
 
-# The name the apps used while the mixin hid fields only.
-PrivateFieldsAdminMixin = PolicyAdminMixin
-
-
 class PolicyAdmin(PolicyAdminMixin, admin.ModelAdmin):
     """A ModelAdmin whose rows and fields the access policy decides."""
 
