@@ -241,12 +241,13 @@ class TreatmentSessionAdmin(AuditedAdminMixin, ServicesOnlyAdmin):
         ]
 
     def reschedule_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        if not self.has_change_permission(request):
+            raise PermissionDenied
+        # The rows the user may see only (the access policy's scope): any other id is a 404.
         session = get_object_or_404(
-            TreatmentSession.objects.select_related("patient", "chair", "clinician", "course__protocol"),
+            self.get_queryset(request).select_related("patient", "chair", "clinician", "course__protocol"),
             pk=object_id,
         )
-        if not self.has_change_permission(request, session):
-            raise PermissionDenied
         local_start = timezone.localtime(session.starts_at, clinic_zone())
         form = RescheduleForm(
             request.POST or None,
