@@ -10,6 +10,7 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest
 
+from ketaminecare.access.admin_rights import admin_may
 from ketaminecare.access.fields import hidden_fields
 from ketaminecare.access.records import scope_q
 
@@ -26,11 +27,27 @@ class PolicyAdminMixin:
       index with a message, which tells apart "not there" from "not yours" no better and hides
       the refusal from anything but a person).
 
-    The view/add/change/delete rights are the Django group permissions ``roles_ensure`` derives
-    from the policy's admin table.
+    - rights: view, add, change and delete are what the policy's admin table gives the user's
+      roles (``admin_may``; a superuser holds the administrator's), and no more than the class
+      itself allows. The Django group permissions ``roles_ensure`` derives say the same.
     """
 
     model: Any
+
+    def _may(self, request: HttpRequest, right: str) -> bool:
+        return admin_may(request.user, self.model._meta.label_lower, right)
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return self._may(request, "view") and super().has_view_permission(request, obj)  # type: ignore[misc]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return self._may(request, "add") and super().has_add_permission(request)  # type: ignore[misc]
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return self._may(request, "change") and super().has_change_permission(request, obj)  # type: ignore[misc]
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return self._may(request, "delete") and super().has_delete_permission(request, obj)  # type: ignore[misc]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
         return self.scoped(request, super().get_queryset(request))  # type: ignore[misc]
