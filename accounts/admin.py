@@ -1,12 +1,15 @@
-"""Administrators see locked accounts and unlock them; they see every API token and revoke one."""
+"""Administrators see locked accounts and unlock them; they see every API token and revoke one.
+Django's user and group admins and axes' sign-in logs are registered again on the access policy."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from axes.admin import AccessAttemptAdmin
-from axes.models import AccessAttempt
+from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 from django.contrib import admin, messages
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
@@ -16,6 +19,13 @@ from accounts.services import token_revoke
 from ketaminecare.access import labels
 from ketaminecare.access.admin_rights import admin_may
 from ketaminecare.admin_base import PolicyAdminMixin, ViewOnlyAdmin
+
+# The admins other packages register (Django's users and groups, axes' sign-in logs) keep their
+# pages and ask the access policy for rows, fields and rights, as the project's own do.
+for _model in (get_user_model(), Group, AccessLog, AccessFailureLog):
+    _registered = type(admin.site._registry[_model])
+    admin.site.unregister(_model)
+    admin.site.register(_model, type(_registered.__name__, (PolicyAdminMixin, _registered), {}))
 
 admin.site.unregister(AccessAttempt)
 

@@ -172,6 +172,16 @@ def test_front_desk_sees_no_clinical_field_on_any_admin_page(admin_world: World)
                 assert not _leaks(admin_world, "front_desk", response.content.decode()), label
 
 
+@pytest.mark.parametrize("label", sorted(registered()))
+def test_a_missing_row_answers_404_on_every_admin(admin_world: World, label: str):
+    client = admin_client(admin_world, "administrator")
+    missing = registered()[label]._default_manager.order_by("-pk").values_list("pk", flat=True).first() or 0
+    rights = admin_rights_of({Role.ADMINISTRATOR}, label)
+    for page in OBJECT_PAGES:
+        wanted = 404 if PAGE_RIGHTS[page] in rights else 403
+        assert client.get(url(label, page, missing + 1000)).status_code == wanted, page
+
+
 def test_therapist_gets_403_on_patients_in_the_admin(admin_world: World):
     client = admin_client(admin_world, "therapist")
     assert client.get("/admin/courses/patient/").status_code == 403
