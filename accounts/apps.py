@@ -1,4 +1,13 @@
-from django.apps import AppConfig
+from typing import Any
+
+from django.apps import AppConfig, apps
+from django.db.models.signals import post_migrate
+
+
+def _ensure_roles(**_: Any) -> None:
+    from accounts.roles import roles_ensure
+
+    roles_ensure()
 
 
 class AccountsConfig(AppConfig):
@@ -7,3 +16,10 @@ class AccountsConfig(AppConfig):
 
     def ready(self) -> None:
         from accounts import signals  # noqa: F401 (connects the revocation receivers)
+
+        # Make the role groups, with what the access policy grants each, once every app's
+        # permissions exist: post_migrate is sent app by app, in INSTALLED_APPS order, and only for
+        # apps with models, so after the last of those. Wherever the schema is: every database,
+        # every test run.
+        last = [config for config in apps.get_app_configs() if config.models_module is not None][-1]
+        post_migrate.connect(_ensure_roles, sender=last, dispatch_uid="accounts_roles_ensure")

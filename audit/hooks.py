@@ -10,7 +10,7 @@ from django.http import HttpRequest, HttpResponse
 
 from audit.models import AuditEvent
 from audit.services import audit_record
-from ketaminecare.access.fields import PATIENT
+from ketaminecare.access.labels import PATIENT
 
 Action = AuditEvent.Action
 

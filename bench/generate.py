@@ -56,10 +56,10 @@ from django.core.management import call_command
 from django.db import connection, transaction
 
 import bench._django  # noqa: F401  (configures Django when run as a script; must precede the models)
+from accounts.roles import roles_ensure
 from backoffice.management.commands.seed_demo import PROTOCOLS
 from clinic.models import Chair, ClinicHours, ClosureDay, StaffMember, TimeOff, WorkingHours
 from courses.models import Course, TreatmentProtocol
-from courses.services import roles_ensure
 from ketaminecare.roles import Role
 from patients.models import Contraindication, Patient, Screening
 from sessions.models import IntegrationAppointment, IntegrationWindow, TreatmentSession

@@ -12,7 +12,9 @@ from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
 
 from clinic.models import Chair, ClinicHours, ClosureDay, StaffMember, TimeOff, WorkingHours
 from courses.models import Course
-from ketaminecare.roles import Role, user_roles
+from ketaminecare.access import labels
+from ketaminecare.access.records import scope_q
+from ketaminecare.roles import Role
 from sessions.models import IntegrationAppointment, IntegrationWindow, TreatmentSession
 from sessions.scheduling import BusyIndex, ClinicState, FreeBlock, WeeklyHours, free_blocks, therapist_free_blocks
 
@@ -145,54 +147,31 @@ def course_list_with_progress() -> QuerySet[Course]:
 
 
 # ---------------------------------------------------------------------------------------------
-# Reads scoped to a user: a patient sees their own rows only; a therapist sees windows and their
-# own appointments, never the treatment sessions (dose and clinical notes live there).
-
-
-def _own_patient(user: Any) -> dict[str, Any] | None:
-    from courses.selectors import own_patient_filter
-
-    return own_patient_filter(user)
-
-
-def _sees_whole_clinic(user: Any) -> bool:
-    from courses.selectors import sees_whole_clinic
-
-    return sees_whole_clinic(user)
+# Reads scoped to a user by the access policy's records' scope (ketaminecare.access.records): a
+# patient sees their own rows only; a therapist sees windows and their own appointments, never
+# the treatment sessions (dose and clinical notes live there).
 
 
 def sessions_visible_to(user: Any) -> QuerySet[TreatmentSession]:
-    qs = session_list()
-    if _sees_whole_clinic(user):
-        return qs
-    own = _own_patient(user)
-    return qs.filter(**own) if own else qs.none()
+    return session_list().filter(scope_q(user, labels.SESSION))
 
 
 def windows_visible_to(user: Any) -> QuerySet[IntegrationWindow]:
     """Active windows with their active appointment prefetched and ``booked`` annotated."""
     active = IntegrationAppointment.objects.filter(status__in=IntegrationAppointment.OCCUPYING_STATUSES)
-    qs = (
+    return (
         window_list()
+        .filter(scope_q(user, labels.WINDOW))
         .annotate(booked=Exists(active.filter(window=OuterRef("pk"))))
         .prefetch_related(
             Prefetch("appointments", queryset=active.select_related("therapist"), to_attr="active_appointments")
         )
     )
-    if _sees_whole_clinic(user) or Role.THERAPIST in user_roles(user):
-        return qs
-    own = _own_patient(user)
-    return qs.filter(**own) if own else qs.none()
 
 
 def appointments_visible_to(user: Any) -> QuerySet[IntegrationAppointment]:
     qs = IntegrationAppointment.objects.select_related("therapist", "patient", "window")
-    if _sees_whole_clinic(user):
-        return qs
-    if Role.THERAPIST in user_roles(user):
-        return qs.filter(therapist__user=user)
-    own = _own_patient(user)
-    return qs.filter(**own) if own else qs.none()
+    return qs.filter(scope_q(user, labels.APPOINTMENT))
 
 
 def staff_visible() -> QuerySet[StaffMember]:

@@ -9,8 +9,8 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.test import Client
 
+from accounts.roles import roles_ensure
 from courses.models import Course
-from courses.services import roles_ensure
 from sessions.services.booking import course_plan_and_book
 from tests import factories
 

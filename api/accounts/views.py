@@ -13,7 +13,6 @@ from django.utils import timezone
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.authtoken.serializers import AuthTokenSerializer
-from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -22,6 +21,7 @@ from accounts.lockout import AccountLocked, locked_out
 from accounts.models import ApiToken
 from accounts.services import token_issue, token_revoke
 from api.accounts.serializers import ApiTokenSerializer
+from ketaminecare.api.permissions import ActionRoles
 from ketaminecare.api.schema import error_responses
 from ketaminecare.api.serializers import StrictInputMixin
 from ketaminecare.api.throttling import ClientAddressThrottle
@@ -54,7 +54,8 @@ class TokenObtainView(APIView):
     """
 
     authentication_classes = ()
-    permission_classes = (AllowAny,)
+    permission_classes = (ActionRoles,)
+    policy_resource = "auth.token"
     throttle_classes = (ClientAddressThrottle,)
     throttle_scope = "login"
 
@@ -85,7 +86,8 @@ class TokenObtainView(APIView):
 class LogoutView(APIView):
     """Revoke the token this request was made with and end the caller's session."""
 
-    permission_classes = (IsAuthenticated,)
+    permission_classes = (ActionRoles,)
+    policy_resource = "auth.logout"
 
     @extend_schema(operation_id="auth_logout", request=None, responses={204: None, **error_responses(401)})
     def post(self, request: Request) -> Response:
@@ -98,7 +100,8 @@ class LogoutView(APIView):
 class MeView(APIView):
     """The caller: their roles and the patient or staff record they are."""
 
-    permission_classes = (IsAuthenticated,)
+    permission_classes = (ActionRoles,)
+    policy_resource = "auth.me"
 
     @extend_schema(operation_id="auth_me", responses={200: MeSerializer})
     def get(self, request: Request) -> Response:
@@ -122,7 +125,8 @@ def _own_live_tokens(request: Request) -> Any:
 class TokenListView(APIView):
     """The caller's own live tokens (never the secrets: only their first characters)."""
 
-    permission_classes = (IsAuthenticated,)
+    permission_classes = (ActionRoles,)
+    policy_resource = "auth.tokens"
 
     @extend_schema(operation_id="auth_tokens_list", responses={200: ApiTokenSerializer(many=True)})
     def get(self, request: Request) -> Response:
@@ -134,7 +138,8 @@ class TokenListView(APIView):
 class TokenRevokeView(APIView):
     """Revoke one of the caller's own tokens (another person's id answers 404)."""
 
-    permission_classes = (IsAuthenticated,)
+    permission_classes = (ActionRoles,)
+    policy_resource = "auth.token_revoke"
 
     @extend_schema(
         operation_id="auth_token_revoke",

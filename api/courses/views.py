@@ -27,11 +27,10 @@ from courses.selectors import (
     screenings_visible_to,
 )
 from ketaminecare.access.fields import SCREENING, hidden_fields
-from ketaminecare.api.permissions import CLINIC_WIDE, STAFF, ActionRoles
+from ketaminecare.api.permissions import ActionRoles
 from ketaminecare.api.schema import error_responses
 from ketaminecare.api.serializers import BoundedDateFilter, IdFilter
 from ketaminecare.errors import NotFound
-from ketaminecare.roles import Role
 from patients.models import Patient, Screening
 from patients.services import patient_create, patient_preferences_update, patient_update, screening_record
 from sessions.models import RescheduleRequest
@@ -106,12 +105,7 @@ class PatientViewSet(
     serializer_class = s.PatientSerializer
     filterset_class = PatientFilter
     http_method_names = ["get", "post", "patch", "head", "options"]
-    action_roles = {
-        "list": (*CLINIC_WIDE, Role.PATIENT),
-        "retrieve": (*CLINIC_WIDE, Role.PATIENT),
-        "create": CLINIC_WIDE,
-        "partial_update": CLINIC_WIDE,
-    }
+    policy_resource = "patients"
 
     def get_queryset(self) -> Any:
         return patients_visible_to(self.request.user)
@@ -132,7 +126,7 @@ class PreferencesView(AuditedViewMixin, APIView):
     """A patient's own reminder settings: channels, opt-outs, quiet hours, time zone."""
 
     permission_classes = (ActionRoles,)
-    action_roles = {"get": (Role.PATIENT,), "patch": (Role.PATIENT,)}
+    policy_resource = "preferences"
 
     def _patient_id(self, request: Request) -> int:
         patient_id = patient_id_of(request.user)
@@ -182,7 +176,7 @@ class ScreeningViewSet(
 ):
     permission_classes = (ActionRoles,)
     filterset_class = ScreeningFilter
-    action_roles = {"list": CLINIC_WIDE, "retrieve": CLINIC_WIDE, "create": (Role.CLINICIAN,)}
+    policy_resource = "screenings"
 
     def get_queryset(self) -> Any:
         return screenings_visible_to(self.request.user)
@@ -201,7 +195,7 @@ class ScreeningViewSet(
 class ProtocolViewSet(viewsets.ReadOnlyModelViewSet):
     permission_classes = (ActionRoles,)
     serializer_class = s.ProtocolSerializer
-    action_roles = {"list": STAFF, "retrieve": STAFF}
+    policy_resource = "protocols"
 
     def get_queryset(self) -> Any:
         return protocols_active()
@@ -229,14 +223,7 @@ class CourseViewSet(AuditedViewMixin, mixins.ListModelMixin, mixins.RetrieveMode
     permission_classes = (ActionRoles,)
     serializer_class = s.CourseSerializer
     filterset_class = CourseFilter
-    action_roles = {
-        "list": (*CLINIC_WIDE, Role.PATIENT),
-        "retrieve": (*CLINIC_WIDE, Role.PATIENT),
-        "create": CLINIC_WIDE,
-        "propose": CLINIC_WIDE,
-        "cancel": CLINIC_WIDE,
-        "maintenance": CLINIC_WIDE,
-    }
+    policy_resource = "courses"
 
     def get_queryset(self) -> Any:
         return courses_visible_to(self.request.user)
@@ -345,11 +332,7 @@ class RescheduleRequestViewSet(
     permission_classes = (ActionRoles,)
     serializer_class = s.RescheduleRequestSerializer
     filterset_class = RescheduleRequestFilter
-    action_roles = {
-        "list": (*CLINIC_WIDE, Role.PATIENT),
-        "retrieve": (*CLINIC_WIDE, Role.PATIENT),
-        "handle": CLINIC_WIDE,
-    }
+    policy_resource = "reschedule_requests"
 
     def get_queryset(self) -> Any:
         return reschedule_requests_visible_to(self.request.user)

@@ -1,6 +1,7 @@
 """The calendar's endpoints: chairs and staff time, sessions and their actions, availability,
 integration windows and appointments. Each view validates, calls one service or selector, and
-serializes; who may call it is the ``action_roles`` table, what they may see is the selector."""
+serializes; who may call it is the access policy's operations table for the view's
+``policy_resource``, what they may see is the selector (the records' scope)."""
 
 from __future__ import annotations
 
@@ -20,7 +21,9 @@ from api.sessions import filters
 from api.sessions import serializers as s
 from audit.hooks import AuditedViewMixin
 from clinic.models import StaffMember
-from ketaminecare.api.permissions import ALL_ROLES, CLINIC_WIDE, CONFIGURERS, STAFF, ActionRoles, has_role
+from ketaminecare.access.labels import APPOINTMENT
+from ketaminecare.access.records import sees_all
+from ketaminecare.api.permissions import ActionRoles, has_role
 from ketaminecare.api.schema import error_responses
 from ketaminecare.errors import InvalidInput
 from ketaminecare.roles import Role
@@ -61,9 +64,6 @@ from sessions.services.staff_time import (
     working_hours_remove,
 )
 
-CLINICAL = (Role.CLINICIAN, Role.ADMINISTRATOR)
-READ = ("list", "retrieve")
-
 
 def _input(request: Request, serializer_class: type[BaseSerializer], **context: Any) -> dict[str, Any]:
     serializer = serializer_class(data=request.data, context={"request": request, **context})
@@ -77,7 +77,8 @@ def _staff_of(request: Request) -> StaffMember | None:
 
 
 def _is_therapist_only(request: Request) -> bool:
-    return has_role(request.user, Role.THERAPIST) and not has_role(request.user, *CLINIC_WIDE)
+    """A therapist who sees only their own appointments books and moves them as themselves."""
+    return has_role(request.user, Role.THERAPIST) and not sees_all(request.user, APPOINTMENT)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -88,13 +89,6 @@ class _ConfigViewSet(viewsets.ModelViewSet):
     """Clinic configuration: the front desk and administrators write, the staff read."""
 
     permission_classes = (ActionRoles,)
-    action_roles = {
-        "list": STAFF,
-        "retrieve": STAFF,
-        "create": CONFIGURERS,
-        "partial_update": CONFIGURERS,
-        "destroy": CONFIGURERS,
-    }
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
 
 
@@ -105,6 +99,7 @@ class _ConfigViewSet(viewsets.ModelViewSet):
     partial_update=extend_schema(summary="Change a chair"),
 )
 class ChairViewSet(_ConfigViewSet):
+    policy_resource = "chairs"
     serializer_class = s.ChairSerializer
     filterset_class = filters.ChairFilter
     http_method_names = ["get", "post", "patch", "head", "options"]
@@ -118,12 +113,7 @@ class ChairViewSet(_ConfigViewSet):
 @extend_schema_view(list=extend_schema(summary="Staff members"), retrieve=extend_schema(summary="A staff member"))
 class StaffMemberViewSet(AuditedViewMixin, viewsets.ReadOnlyModelViewSet):
     permission_classes = (ActionRoles,)
-    action_roles = {
-        "list": STAFF,
-        "retrieve": STAFF,
-        "bookings_to_move": CLINIC_WIDE,
-        "all_bookings_to_move": CLINIC_WIDE,
-    }
+    policy_resource = "staff"
     serializer_class = s.StaffMemberSerializer
     filterset_class = filters.StaffFilter
 
@@ -197,6 +187,7 @@ class _StaffTimeViewSet(AuditedViewMixin, _ConfigViewSet):
     ),
 )
 class WorkingHoursViewSet(_StaffTimeViewSet):
+    policy_resource = "working_hours"
     serializer_class = s.WorkingHoursSerializer
     filterset_class = filters.WorkingHoursFilter
 
@@ -234,6 +225,7 @@ class WorkingHoursViewSet(_StaffTimeViewSet):
     destroy=extend_schema(summary="Remove time off"),
 )
 class TimeOffViewSet(_StaffTimeViewSet):
+    policy_resource = "time_off"
     serializer_class = s.TimeOffSerializer
     filterset_class = filters.TimeOffFilter
 
@@ -265,18 +257,7 @@ class SessionViewSet(AuditedViewMixin, mixins.ListModelMixin, mixins.RetrieveMod
 
     permission_classes = (ActionRoles,)
     filterset_class = filters.SessionFilter
-    action_roles = {
-        "list": (*CLINIC_WIDE, Role.PATIENT),
-        "retrieve": (*CLINIC_WIDE, Role.PATIENT),
-        "reschedule": CLINIC_WIDE,
-        "cancel": CLINIC_WIDE,
-        "check_in": CLINIC_WIDE,
-        "no_show": CLINIC_WIDE,
-        "complete": CLINICAL,
-        "hold": CLINICAL,
-        "ride_home": (*CLINIC_WIDE, Role.PATIENT),
-        "request_reschedule": (Role.PATIENT,),
-    }
+    policy_resource = "sessions"
 
     def get_queryset(self) -> Any:
         return sessions_visible_to(self.request.user)
@@ -386,7 +367,7 @@ class AvailabilityView(AuditedViewMixin, generics.GenericAPIView):
     """Free chair-and-clinician stretches, long enough for one session of the protocol."""
 
     permission_classes = (ActionRoles,)
-    action_roles = {"get": CLINIC_WIDE}
+    policy_resource = "availability"
     serializer_class = s.FreeBlockSerializer
     filter_backends = ()
 
@@ -427,12 +408,7 @@ class WindowViewSet(AuditedViewMixin, mixins.ListModelMixin, mixins.RetrieveMode
     permission_classes = (ActionRoles,)
     serializer_class = s.WindowSerializer
     filterset_class = filters.WindowFilter
-    action_roles = {
-        "list": ALL_ROLES,
-        "retrieve": ALL_ROLES,
-        "free_slots": STAFF,
-        "book": (*CLINIC_WIDE, Role.THERAPIST),
-    }
+    policy_resource = "windows"
 
     def get_queryset(self) -> Any:
         return windows_visible_to(self.request.user)
@@ -486,13 +462,7 @@ class AppointmentViewSet(AuditedViewMixin, mixins.ListModelMixin, mixins.Retriev
     permission_classes = (ActionRoles,)
     serializer_class = s.AppointmentSerializer
     filterset_class = filters.AppointmentFilter
-    action_roles = {
-        "list": ALL_ROLES,
-        "retrieve": ALL_ROLES,
-        "move": (*CLINIC_WIDE, Role.THERAPIST),
-        "cancel": (*CLINIC_WIDE, Role.THERAPIST),
-        "record": (Role.THERAPIST, Role.ADMINISTRATOR),
-    }
+    policy_resource = "appointments"
 
     def get_queryset(self) -> Any:
         return appointments_visible_to(self.request.user)

@@ -1,31 +1,37 @@
-"""Administrators see locked accounts and unlock them; they see every API token and revoke one."""
+"""Administrators see locked accounts and unlock them; they see every API token and revoke one.
+Django's user and group admins and axes' sign-in logs are registered again on the access policy."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from axes.admin import AccessAttemptAdmin
-from axes.models import AccessAttempt
+from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 from django.contrib import admin, messages
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from accounts.lockout import account_unlock
 from accounts.models import ApiToken
 from accounts.services import token_revoke
-from backoffice.admin.base import ViewOnlyAdmin
-from ketaminecare.roles import Role, user_roles
+from backoffice.admin.base import PolicyAdminMixin, ViewOnlyAdmin
+from ketaminecare.access import labels
+from ketaminecare.access.admin_rights import admin_may
 
-
-def _administrator(request: HttpRequest) -> bool:
-    return Role.ADMINISTRATOR in user_roles(request.user)
-
+# The admins other packages register (Django's users and groups, axes' sign-in logs) keep their
+# pages and ask the access policy for rows, fields and rights, as the project's own do.
+for _model in (get_user_model(), Group, AccessLog, AccessFailureLog):
+    _registered = type(admin.site._registry[_model])
+    admin.site.unregister(_model)
+    admin.site.register(_model, type(_registered.__name__, (PolicyAdminMixin, _registered), {}))
 
 admin.site.unregister(AccessAttempt)
 
 
 @admin.register(AccessAttempt)
-class LockoutAdmin(AccessAttemptAdmin):
+class LockoutAdmin(PolicyAdminMixin, AccessAttemptAdmin):
     """Failed sign-ins by account; the status column says which are locked."""
 
     actions = ["unlock"]
@@ -41,10 +47,10 @@ class LockoutAdmin(AccessAttemptAdmin):
         self.message_user(request, f"Unlocked {len(usernames)} account(s).", messages.SUCCESS)
 
     def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return _administrator(request)
+        return admin_may(request.user, labels.ACCESS_ATTEMPT, "view")
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return _administrator(request)
+        return admin_may(request.user, labels.ACCESS_ATTEMPT, "delete")
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
@@ -70,4 +76,4 @@ class ApiTokenAdmin(ViewOnlyAdmin):
         self.message_user(request, f"Revoked {len(live)} token(s).", messages.SUCCESS)
 
     def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return _administrator(request)
+        return admin_may(request.user, labels.API_TOKEN, "view")

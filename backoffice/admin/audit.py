@@ -8,6 +8,8 @@ from django.http import HttpRequest
 
 from audit.models import AuditEvent
 from backoffice.admin.base import ViewOnlyAdmin
+from ketaminecare.access import labels
+from ketaminecare.access.admin_rights import admin_may
 
 
 @admin.register(AuditEvent)
@@ -33,9 +35,7 @@ class AuditEventAdmin(ViewOnlyAdmin):
     readonly_fields = [f.name for f in AuditEvent._meta.fields]
 
     def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return bool(
-            request.user.is_active and (request.user.is_superuser or request.user.has_perm("audit.view_auditevent"))
-        )
+        return bool(request.user.is_active and admin_may(request.user, labels.AUDIT_EVENT, "view"))
 
     def get_search_results(self, request: HttpRequest, queryset: Any, search_term: str) -> tuple[Any, bool]:
         # "patient:42" finds every event that touched patient 42.

@@ -1,17 +1,89 @@
-"""Admin bases shared by the apps: rows that only the services may write, and private fields
-left out for the roles that may not read them."""
+"""Admin bases shared by the apps: every page asks the access policy (ketaminecare.access) which
+rows it lists and which fields it shows, and rows that only the services may write."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from django.contrib import admin
-from django.http import HttpRequest
+from django.core.exceptions import PermissionDenied
+from django.db.models import QuerySet
+from django.http import Http404, HttpRequest
 
+from ketaminecare.access.admin_rights import admin_may
 from ketaminecare.access.fields import hidden_fields
+from ketaminecare.access.records import scope_q
+
+MSG_NOT_FOUND = "No such record, or not one you may see."
 
 
-class ServicesOnlyAdmin(admin.ModelAdmin):
+class PolicyAdminMixin:
+    """What the access policy says, on every page of a ModelAdmin.
+
+    - rows: the queryset keeps the records' scope (``scope_q``), as the API's selectors do;
+    - fields: list columns, the change form and read-only fields leave out the private fields the
+      policy hides from the user (``hidden_fields``): the admin shows no more than the API;
+    - a row outside the scope answers 404, as in the API (Django's admin would redirect to the
+      index with a message, which tells apart "not there" from "not yours" no better and hides
+      the refusal from anything but a person).
+
+    - rights: view, add, change and delete are what the policy's admin table gives the user's
+      roles (``admin_may``; a superuser holds the administrator's), and no more than the class
+      itself allows. The Django group permissions ``roles_ensure`` derives say the same.
+    """
+
+    model: Any
+
+    def _may(self, request: HttpRequest, right: str) -> bool:
+        return admin_may(request.user, self.model._meta.label_lower, right)
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return self._may(request, "view") and super().has_view_permission(request, obj)  # type: ignore[misc]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return self._may(request, "add") and super().has_add_permission(request)  # type: ignore[misc]
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return self._may(request, "change") and super().has_change_permission(request, obj)  # type: ignore[misc]
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return self._may(request, "delete") and super().has_delete_permission(request, obj)  # type: ignore[misc]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
+        return self.scoped(request, super().get_queryset(request))  # type: ignore[misc]
+
+    def scoped(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
+        """``queryset`` kept to the rows the user may see (for admins that build their own)."""
+        return queryset.filter(scope_q(request.user, self.model._meta.label_lower))
+
+    def _get_obj_does_not_exist_redirect(self, request: HttpRequest, opts: Any, object_id: str) -> Any:
+        # Django's admin calls this for an object outside the queryset; some of its views before
+        # asking for the right to see the model at all, so refuse that first (403), then 404.
+        if not self.has_view_or_change_permission(request):  # type: ignore[attr-defined]
+            raise PermissionDenied
+        raise Http404(MSG_NOT_FOUND)
+
+    def _hidden(self, request: HttpRequest) -> frozenset[str]:
+        return hidden_fields(request.user, self.model._meta.label_lower)
+
+    def get_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        hidden = self._hidden(request)
+        return [name for name in super().get_fields(request, obj) if name not in hidden]  # type: ignore[misc]
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        hidden = self._hidden(request)
+        return [name for name in super().get_readonly_fields(request, obj) if name not in hidden]  # type: ignore[misc]
+
+    def get_list_display(self, request: HttpRequest) -> Any:
+        hidden = self._hidden(request)
+        return [name for name in super().get_list_display(request) if name not in hidden]  # type: ignore[misc]
+
+
+class PolicyAdmin(PolicyAdminMixin, admin.ModelAdmin):
+    """A ModelAdmin whose rows and fields the access policy decides."""
+
+
+class ServicesOnlyAdmin(PolicyAdmin):
     """Rows made and changed by the services only (through actions and custom views).
 
     No add, no delete, and a change form writes nothing: every field is read-only, so a forged
@@ -33,25 +105,3 @@ class ViewOnlyAdmin(ServicesOnlyAdmin):
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
-
-
-class PrivateFieldsAdminMixin:
-    """Leaves out of every page (list columns, change form, read-only fields) the fields the access
-    policy hides from the user (ketaminecare.access.fields): the admin shows no more than the API."""
-
-    model: Any
-
-    def _hidden(self, request: HttpRequest) -> frozenset[str]:
-        return hidden_fields(request.user, self.model._meta.label_lower)
-
-    def get_fields(self, request: HttpRequest, obj: Any = None) -> Any:
-        hidden = self._hidden(request)
-        return [name for name in super().get_fields(request, obj) if name not in hidden]  # type: ignore[misc]
-
-    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
-        hidden = self._hidden(request)
-        return [name for name in super().get_readonly_fields(request, obj) if name not in hidden]  # type: ignore[misc]
-
-    def get_list_display(self, request: HttpRequest) -> Any:
-        hidden = self._hidden(request)
-        return [name for name in super().get_list_display(request) if name not in hidden]  # type: ignore[misc]

@@ -16,7 +16,7 @@ from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 
 from audit.hooks import AuditedAdminMixin
-from backoffice.admin.base import PrivateFieldsAdminMixin
+from backoffice.admin.base import PolicyAdmin, PolicyAdminMixin
 from backoffice.admin.sessions import SessionReadOnlyInline, report_each
 from courses.models import Course, TreatmentProtocol
 from ketaminecare.errors import DomainError
@@ -44,7 +44,7 @@ class ScreeningInline(admin.TabularInline):
 
 
 @admin.register(Patient)
-class PatientAdmin(AuditedAdminMixin, admin.ModelAdmin):
+class PatientAdmin(PolicyAdminMixin, AuditedAdminMixin, admin.ModelAdmin):
     list_display = ("last_name", "first_name", "date_of_birth", "phone", "email", "time_zone")
     search_fields = ("first_name", "last_name", "phone", "email")
     fieldsets = (
@@ -116,7 +116,7 @@ class ScreeningForm(forms.ModelForm):
 
 
 @admin.register(Screening)
-class ScreeningAdmin(PrivateFieldsAdminMixin, AuditedAdminMixin, admin.ModelAdmin):
+class ScreeningAdmin(PolicyAdminMixin, AuditedAdminMixin, admin.ModelAdmin):
     """A screening is a clinical record: added through the service, never edited afterwards."""
 
     form = ScreeningForm
@@ -143,7 +143,7 @@ class ScreeningAdmin(PrivateFieldsAdminMixin, AuditedAdminMixin, admin.ModelAdmi
 
 
 @admin.register(TreatmentProtocol)
-class TreatmentProtocolAdmin(admin.ModelAdmin):
+class TreatmentProtocolAdmin(PolicyAdmin):
     list_display = (
         "name",
         "route",
@@ -162,7 +162,7 @@ class CancelCourseForm(forms.Form):
 
 
 @admin.register(Course)
-class CourseAdmin(AuditedAdminMixin, admin.ModelAdmin):
+class CourseAdmin(PolicyAdminMixin, AuditedAdminMixin, admin.ModelAdmin):
     """Courses are booked through the planner (the API's preview and confirm); here they are read
     and cancelled."""
 
@@ -186,7 +186,7 @@ class CourseAdmin(AuditedAdminMixin, admin.ModelAdmin):
     actions = ("cancel_courses",)
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Course]:
-        return course_list_with_progress()
+        return self.scoped(request, course_list_with_progress())
 
     @admin.display(description="progress")
     def progress(self, obj: Course) -> str:

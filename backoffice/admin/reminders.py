@@ -8,12 +8,12 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
 
-from backoffice.admin.base import ServicesOnlyAdmin
+from backoffice.admin.base import PolicyAdmin, ServicesOnlyAdmin
 from reminders.models import Reminder, ReminderRule
 
 
 @admin.register(ReminderRule)
-class ReminderRuleAdmin(admin.ModelAdmin):
+class ReminderRuleAdmin(PolicyAdmin):
     list_display = ("protocol", "kind", "minutes_before", "send_sms", "send_email", "is_active")
     list_filter = ("protocol", "kind", "is_active")
 

@@ -24,7 +24,7 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
 from audit.hooks import AuditedAdminMixin
-from backoffice.admin.base import PrivateFieldsAdminMixin, ServicesOnlyAdmin, ViewOnlyAdmin
+from backoffice.admin.base import PolicyAdmin, ServicesOnlyAdmin, ViewOnlyAdmin
 from clinic.models import Chair, ClinicHours, ClosureDay, StaffMember, TimeOff, WorkingHours
 from ketaminecare.errors import DomainError
 from ketaminecare.roles import Role
@@ -147,7 +147,7 @@ class RescheduleForm(forms.Form):
 
 
 @admin.register(TreatmentSession)
-class TreatmentSessionAdmin(PrivateFieldsAdminMixin, AuditedAdminMixin, ServicesOnlyAdmin):
+class TreatmentSessionAdmin(AuditedAdminMixin, ServicesOnlyAdmin):
     list_display = (
         "starts_in_clinic_zone",
         "patient",
@@ -231,12 +231,13 @@ class TreatmentSessionAdmin(PrivateFieldsAdminMixin, AuditedAdminMixin, Services
         ]
 
     def reschedule_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        if not self.has_change_permission(request):
+            raise PermissionDenied
+        # The rows the user may see only (the access policy's scope): any other id is a 404.
         session = get_object_or_404(
-            TreatmentSession.objects.select_related("patient", "chair", "clinician", "course__protocol"),
+            self.get_queryset(request).select_related("patient", "chair", "clinician", "course__protocol"),
             pk=object_id,
         )
-        if not self.has_change_permission(request, session):
-            raise PermissionDenied
         local_start = timezone.localtime(session.starts_at, clinic_zone())
         form = RescheduleForm(
             request.POST or None,
@@ -287,19 +288,19 @@ class TreatmentSessionAdmin(PrivateFieldsAdminMixin, AuditedAdminMixin, Services
 
 
 @admin.register(Chair)
-class ChairAdmin(admin.ModelAdmin):
+class ChairAdmin(PolicyAdmin):
     list_display = ("name", "location", "is_active")
     list_filter = ("is_active",)
     search_fields = ("name", "location")
 
 
 @admin.register(ClinicHours)
-class ClinicHoursAdmin(admin.ModelAdmin):
+class ClinicHoursAdmin(PolicyAdmin):
     list_display = ("weekday", "opens", "closes")
 
 
 @admin.register(ClosureDay)
-class ClosureDayAdmin(admin.ModelAdmin):
+class ClosureDayAdmin(PolicyAdmin):
     list_display = ("date", "reason")
     list_filter = (("date", admin.DateFieldListFilter),)
     date_hierarchy = "date"
@@ -360,7 +361,7 @@ BOOKING_ADMIN = {
 
 
 @admin.register(StaffMember)
-class StaffMemberAdmin(admin.ModelAdmin):
+class StaffMemberAdmin(PolicyAdmin):
     """A person, their weekly hours and their time off.
 
     A change here is saved even when it leaves bookings of theirs outside their time (someone

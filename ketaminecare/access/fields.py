@@ -10,13 +10,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from ketaminecare.access.labels import SCREENING, SESSION
 from ketaminecare.roles import Role, user_roles
 
 CLINICAL = frozenset({Role.CLINICIAN, Role.ADMINISTRATOR})
-
-PATIENT = "patients.patient"
-SESSION = "treatment_sessions.treatmentsession"
-SCREENING = "patients.screening"
 
 # Record label -> {field: the roles that see it}.
 PRIVATE_FIELDS: dict[str, dict[str, frozenset[str]]] = {
@@ -35,3 +32,6 @@ def hidden_for_roles(roles: set[str], label: str) -> frozenset[str]:
 def hidden_fields(user: Any, label: str) -> frozenset[str]:
     """The fields of ``label`` records that ``user`` may not see (every private one when signed out)."""
     return hidden_for_roles(user_roles(user), label)
+
+
+__all__ = ["CLINICAL", "PRIVATE_FIELDS", "SCREENING", "SESSION", "hidden_fields", "hidden_for_roles"]

@@ -1,5 +1,10 @@
-"""Role checks for the API. Object-level visibility lives in the selectors (a patient's
-querysets only ever hold their own rows), so a foreign id answers 404, never 403."""
+"""The API's permission class: it asks the access policy (ketaminecare.access.operations).
+
+A view names its resource (``policy_resource``); the operation is that resource and the viewset
+action, or for a plain view the HTTP method. Object-level visibility is the records' scope,
+applied in the selectors (a patient's querysets only ever hold their own rows), so a foreign id
+answers 404, never 403.
+"""
 
 from __future__ import annotations
 
@@ -7,51 +12,40 @@ from typing import Any
 
 from rest_framework.permissions import BasePermission
 
-from ketaminecare.roles import Role, user_roles
+from ketaminecare.access.operations import ROUTE_RESOURCES, may, may_any
+from ketaminecare.roles import user_roles
 
 
 def has_role(user: Any, *roles: str) -> bool:
     return bool(user_roles(user) & set(roles))
 
 
-def role_permission(*roles: str, read_roles: tuple[str, ...] = ()) -> type[BasePermission]:
-    """A permission class letting ``roles`` do anything and ``read_roles`` only read."""
-
-    class HasRole(BasePermission):
-        message = "Your role may not do this."
-
-        def has_permission(self, request: Any, view: Any) -> bool:
-            if has_role(request.user, *roles):
-                return True
-            return request.method in ("GET", "HEAD", "OPTIONS") and has_role(request.user, *read_roles)
-
-    HasRole.__name__ = "HasRole_" + "_".join(roles)
-    return HasRole
+def policy_resource_of(view: Any, request: Any = None) -> str | None:
+    """The resource a view reads: its own ``policy_resource``, else the policy's entry for its URL."""
+    resource = getattr(view, "policy_resource", None)
+    if resource is None and request is not None:
+        match = getattr(request, "resolver_match", None)
+        resource = ROUTE_RESOURCES.get(getattr(match, "url_name", None) or "")
+    return resource
 
 
-STAFF = (Role.FRONT_DESK, Role.CLINICIAN, Role.THERAPIST, Role.ADMINISTRATOR)
-BOOKING_STAFF = (Role.FRONT_DESK, Role.CLINICIAN, Role.ADMINISTRATOR)
+def policy_action_of(view: Any, method: str) -> str:
+    """The viewset action, or for a plain view the method (HEAD reads as GET)."""
+    return getattr(view, "action", None) or ("get" if method == "HEAD" else method.lower())
 
 
 class ActionRoles(BasePermission):
-    """The roles of each action, from the view's ``action_roles`` (viewset action or method name).
+    """Lets a request through when the policy's operations table lets the caller's roles do it.
 
-    An action the table does not name is refused: a new action is closed until someone opens it.
+    An operation the table does not name is refused: a new action is closed until someone opens it.
     """
 
     message = "Your role may not do this."
 
     def has_permission(self, request: Any, view: Any) -> bool:
-        if not getattr(request.user, "is_authenticated", False):
+        resource = policy_resource_of(view, request)
+        if resource is None:
             return False
-        table: dict[str, tuple[str, ...]] = getattr(view, "action_roles", {})
         if request.method == "OPTIONS":
-            return any(has_role(request.user, *roles) for roles in table.values())
-        action = getattr(view, "action", None) or ("get" if request.method == "HEAD" else request.method.lower())
-        roles = table.get(action)
-        return roles is not None and has_role(request.user, *roles)
-
-
-ALL_ROLES = (*STAFF, Role.PATIENT)
-CLINIC_WIDE = (Role.FRONT_DESK, Role.CLINICIAN, Role.ADMINISTRATOR)
-CONFIGURERS = (Role.FRONT_DESK, Role.ADMINISTRATOR)
+            return may_any(request.user, resource)
+        return may(request.user, f"{resource}.{policy_action_of(view, request.method)}")

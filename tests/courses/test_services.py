@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from django.db import IntegrityError, transaction
 
-from courses.services import roles_ensure, user_with_role
+from accounts.roles import roles_ensure, user_with_role
 from ketaminecare.errors import DomainError, InvalidInput
 from ketaminecare.roles import Role
 from patients.models import Contraindication, Patient, Screening

@@ -12,7 +12,7 @@ import datetime as dt
 import pytest
 from django.test import Client
 
-from courses.services import roles_ensure
+from accounts.roles import roles_ensure
 from patients.models import Screening
 from sessions.models import TreatmentSession
 from tests.api.conftest import World

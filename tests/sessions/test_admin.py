@@ -13,8 +13,8 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from accounts.roles import roles_ensure
 from courses.models import Course
-from courses.services import roles_ensure
 from sessions.models import IntegrationAppointment, IntegrationWindow, RuleOverride, TreatmentSession
 from sessions.selectors import clinic_zone
 from sessions.services.booking import course_plan_and_book

@@ -14,9 +14,9 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
 
+from accounts.roles import roles_ensure, user_with_role
 from clinic.models import Chair, ClinicHours, ClosureDay, StaffMember, WorkingHours
 from courses.models import Course, TreatmentProtocol
-from courses.services import roles_ensure, user_with_role
 from ketaminecare.errors import BookingConflict
 from ketaminecare.roles import Role
 from patients.models import Contraindication, Patient, Screening

@@ -1,0 +1,131 @@
+"""Who may call each operation of the API, and which kind of record each resource reads.
+
+An operation is ``"<resource>.<action>"``: the resource a view names (``policy_resource``) and
+the viewset action or, for a plain view, the HTTP method. ``may`` answers from ``OPERATIONS``; an
+operation the table does not name is refused, so a new endpoint is closed until someone opens it
+here. Which rows the allowed roles then reach is the records' scope (``records.scope_q``) of the
+resource's record: a row outside it answers 404.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ketaminecare.access import labels as L
+from ketaminecare.roles import Role, user_roles
+
+# Not roles: anyone at all (signed in or not), and anyone signed in whatever their roles.
+ANYONE = "anyone"
+SIGNED_IN = "signed_in"
+
+FD, CL, TH, AD, PT = Role.FRONT_DESK, Role.CLINICIAN, Role.THERAPIST, Role.ADMINISTRATOR, Role.PATIENT
+CLINIC_WIDE = frozenset({FD, CL, AD})
+STAFF = frozenset({FD, CL, TH, AD})
+CLINICAL = frozenset({CL, AD})
+CONFIGURERS = frozenset({FD, AD})
+EVERYONE = frozenset({*STAFF, PT})
+OPEN = frozenset({ANYONE})
+SELF = frozenset({SIGNED_IN})
+
+_READ_ALL: dict[str, frozenset[str]] = {"list": CLINIC_WIDE | {PT}, "retrieve": CLINIC_WIDE | {PT}}
+_CONFIG: dict[str, frozenset[str]] = {
+    "list": STAFF,
+    "retrieve": STAFF,
+    "create": CONFIGURERS,
+    "partial_update": CONFIGURERS,
+}
+
+# fmt: off
+OPERATIONS: dict[str, dict[str, frozenset[str]]] = {
+    "root":                {"get": OPEN},
+    "auth.token":          {"post": OPEN},
+    "auth.logout":         {"post": SELF},
+    "auth.me":             {"get": SELF},
+    "auth.tokens":         {"get": SELF},
+    "auth.token_revoke":   {"post": SELF},
+    "patients":            {**_READ_ALL, "create": CLINIC_WIDE, "partial_update": CLINIC_WIDE},
+    "preferences":         {"get": frozenset({PT}), "patch": frozenset({PT})},
+    # The front desk reads a screening's outcome only (records' private fields).
+    "screenings":          {"list": CLINIC_WIDE, "retrieve": CLINIC_WIDE, "create": frozenset({CL})},
+    "protocols":           {"list": STAFF, "retrieve": STAFF},
+    "courses":             {**_READ_ALL, "create": CLINIC_WIDE, "propose": CLINIC_WIDE,
+                            "cancel": CLINIC_WIDE, "maintenance": CLINIC_WIDE},
+    "reschedule_requests": {**_READ_ALL, "handle": CLINIC_WIDE},
+    "chairs":              _CONFIG,
+    "staff":               {"list": STAFF, "retrieve": STAFF,
+                            "bookings_to_move": CLINIC_WIDE, "all_bookings_to_move": CLINIC_WIDE},
+    # Staff time: the front desk and administrators write, in the API and the admin alike.
+    "working_hours":       {**_CONFIG, "destroy": CONFIGURERS},
+    "time_off":            {**_CONFIG, "destroy": CONFIGURERS},
+    "sessions":            {**_READ_ALL, "reschedule": CLINIC_WIDE, "cancel": CLINIC_WIDE,
+                            "check_in": CLINIC_WIDE, "no_show": CLINIC_WIDE,
+                            "complete": CLINICAL, "hold": CLINICAL,
+                            "ride_home": CLINIC_WIDE | {PT}, "request_reschedule": frozenset({PT})},
+    "availability":        {"get": CLINIC_WIDE},
+    "windows":             {"list": EVERYONE, "retrieve": EVERYONE, "free_slots": STAFF,
+                            "book": CLINIC_WIDE | {TH}},
+    "appointments":        {"list": EVERYONE, "retrieve": EVERYONE, "move": CLINIC_WIDE | {TH},
+                            "cancel": CLINIC_WIDE | {TH}, "record": frozenset({TH, AD})},
+    # Every role has a calendar and a feed of its own, scoped by calendar.CALENDAR_EVENTS;
+    # whoever holds a feed's secret URL reads it.
+    "calendar":            {"get": SELF},
+    "feeds":               {"get": SELF, "post": SELF},
+    "feeds.rotate":        {"post": SELF},
+    "feeds.revoke":        {"post": SELF},
+    "feeds.ics":           {"get": OPEN},
+}
+# fmt: on
+
+# The record each resource reads, and for the caller's own things the path to the caller that
+# holds for every role (a token is one's own, whoever one is), instead of the record's scope.
+RESOURCE_RECORDS: dict[str, tuple[str, str | None]] = {
+    "auth.token_revoke": (L.API_TOKEN, "user"),
+    "patients": (L.PATIENT, None),
+    "screenings": (L.SCREENING, None),
+    "protocols": (L.PROTOCOL, None),
+    "courses": (L.COURSE, None),
+    "reschedule_requests": (L.RESCHEDULE_REQUEST, None),
+    "chairs": (L.CHAIR, None),
+    "staff": (L.STAFF_MEMBER, None),
+    "working_hours": (L.WORKING_HOURS, None),
+    "time_off": (L.TIME_OFF, None),
+    "sessions": (L.SESSION, None),
+    "windows": (L.WINDOW, None),
+    "appointments": (L.APPOINTMENT, None),
+    "feeds.rotate": (L.CALENDAR_FEED, None),
+    "feeds.revoke": (L.CALENDAR_FEED, None),
+}
+
+# Views that do not (yet) name their resource, by URL name: the API root and the calendar's
+# views, which name theirs when the calendar reader is rewritten (then these lines go).
+ROUTE_RESOURCES: dict[str, str] = {
+    "api-root": "root",
+    "calendar": "calendar",
+    "calendar-feed-list": "feeds",
+    "calendar-feed-rotate": "feeds.rotate",
+    "calendar-feed-revoke": "feeds.revoke",
+    "calendar-feed-ics": "feeds.ics",
+}
+
+
+def roles_of(resource: str, action: str) -> frozenset[str] | None:
+    """The roles (or ``ANYONE``/``SIGNED_IN``) the table lets do ``action``; None: not named."""
+    return OPERATIONS.get(resource, {}).get(action)
+
+
+def may(user: Any, operation: str) -> bool:
+    """Whether ``user`` may call ``operation`` (``"resource.action"``); unnamed ones are refused."""
+    resource, _, action = operation.rpartition(".")
+    allowed = roles_of(resource, action)
+    if allowed is None:
+        return False
+    if ANYONE in allowed:
+        return True
+    if not getattr(user, "is_authenticated", False):
+        return False
+    return SIGNED_IN in allowed or bool(user_roles(user) & allowed)
+
+
+def may_any(user: Any, resource: str) -> bool:
+    """Whether ``user`` may call at least one action of ``resource`` (what OPTIONS answers)."""
+    return any(may(user, f"{resource}.{action}") for action in OPERATIONS.get(resource, {}))
