@@ -1,57 +1,11 @@
-"""Reads of patients, screenings, courses and requests, each scoped to what a user may see.
-
-Visibility is the access policy's records' scope (ketaminecare.access.records), applied in the
-queryset: a patient's querysets hold their own rows only, so another patient's id answers 404 and
-no list can carry anyone else.
-"""
+"""Reads of protocols."""
 
 from __future__ import annotations
 
-from typing import Any
+from django.db.models import QuerySet
 
-from django.db.models import Prefetch, QuerySet
-
-from courses.models import Course, TreatmentProtocol
-from ketaminecare.access import labels
-from ketaminecare.access.records import scope_q
-from patients.models import Patient, Screening
-from sessions.models import RescheduleRequest
-
-
-def patient_id_of(user: Any) -> int | None:
-    """The patient record a patient login belongs to, if any."""
-    if not getattr(user, "is_authenticated", False):
-        return None
-    return Patient.objects.filter(user=user).values_list("id", flat=True).first()
-
-
-def patients_visible_to(user: Any) -> QuerySet[Patient]:
-    return Patient.objects.filter(scope_q(user, labels.PATIENT))
-
-
-def screenings_visible_to(user: Any) -> QuerySet[Screening]:
-    """Screenings are clinical: the clinic's staff only (the front desk reads the outcome)."""
-    return Screening.objects.select_related("patient", "clinician").filter(scope_q(user, labels.SCREENING))
+from courses.models import TreatmentProtocol
 
 
 def protocols_active() -> QuerySet[TreatmentProtocol]:
     return TreatmentProtocol.objects.filter(is_active=True)
-
-
-def courses_visible_to(user: Any) -> QuerySet[Course]:
-    from sessions.models import TreatmentSession
-    from sessions.selectors import course_list_with_progress
-
-    sessions = TreatmentSession.objects.select_related("integration_window").order_by("sequence")
-    # A grouped query ignores Meta.ordering: order explicitly so that pages are stable.
-    return (
-        course_list_with_progress()
-        .filter(scope_q(user, labels.COURSE))
-        .prefetch_related(Prefetch("sessions", queryset=sessions))
-        .order_by("-created_at", "-id")
-    )
-
-
-def reschedule_requests_visible_to(user: Any) -> QuerySet[RescheduleRequest]:
-    qs = RescheduleRequest.objects.select_related("patient", "session", "handled_by")
-    return qs.filter(scope_q(user, labels.RESCHEDULE_REQUEST))

@@ -15,7 +15,7 @@ from courses.models import Course
 from ketaminecare.access import labels
 from ketaminecare.access.records import scope_q
 from ketaminecare.roles import Role
-from sessions.models import IntegrationAppointment, IntegrationWindow, TreatmentSession
+from sessions.models import IntegrationAppointment, IntegrationWindow, RescheduleRequest, TreatmentSession
 from sessions.scheduling import BusyIndex, ClinicState, FreeBlock, WeeklyHours, free_blocks, therapist_free_blocks
 
 # Longer than any session or integration appointment can be: the services book each inside one
@@ -231,3 +231,20 @@ def booked_window_ids(window_ids: Sequence[int]) -> set[int]:
             window_id__in=window_ids, status__in=IntegrationAppointment.OCCUPYING_STATUSES
         ).values_list("window_id", flat=True)
     )
+
+
+def courses_visible_to(user: Any) -> QuerySet[Course]:
+    """Courses with their progress and their sessions, scoped to what ``user`` may see."""
+    sessions = TreatmentSession.objects.select_related("integration_window").order_by("sequence")
+    # A grouped query ignores Meta.ordering: order explicitly so that pages are stable.
+    return (
+        course_list_with_progress()
+        .filter(scope_q(user, labels.COURSE))
+        .prefetch_related(Prefetch("sessions", queryset=sessions))
+        .order_by("-created_at", "-id")
+    )
+
+
+def reschedule_requests_visible_to(user: Any) -> QuerySet[RescheduleRequest]:
+    qs = RescheduleRequest.objects.select_related("patient", "session", "handled_by")
+    return qs.filter(scope_q(user, labels.RESCHEDULE_REQUEST))

@@ -18,23 +18,18 @@ from rest_framework.views import APIView
 from api.courses import serializers as s
 from audit.hooks import AuditedViewMixin
 from courses.models import Course
-from courses.selectors import (
-    courses_visible_to,
-    patient_id_of,
-    patients_visible_to,
-    protocols_active,
-    reschedule_requests_visible_to,
-    screenings_visible_to,
-)
+from courses.selectors import protocols_active
 from ketaminecare.access.fields import SCREENING, hidden_fields
 from ketaminecare.api.permissions import ActionRoles
 from ketaminecare.api.schema import error_responses
 from ketaminecare.api.serializers import BoundedDateFilter, IdFilter
 from ketaminecare.errors import NotFound
 from patients.models import Patient, Screening
+from patients.selectors import patient_id_of, patients_visible_to, screenings_visible_to
 from patients.services import patient_create, patient_preferences_update, patient_update, screening_record
 from sessions.models import RescheduleRequest
 from sessions.scheduling import Preferences
+from sessions.selectors import courses_visible_to, reschedule_requests_visible_to
 from sessions.services.booking import (
     SessionRequest,
     course_book_confirmed,
