@@ -19,7 +19,7 @@ from tests import factories
 CLINIC_ZONE = ZoneInfo("America/New_York")
 
 # The admin tests' logged-in clients and booked course (front_desk, superuser, staff_client, course).
-pytest_plugins = ["tests.admin_fixtures"]
+pytest_plugins = ["tests.backoffice.admin_fixtures"]
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

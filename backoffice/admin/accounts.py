@@ -12,6 +12,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from typing_extensions import override
 
 from accounts.lockout import account_unlock
 from accounts.models import ApiToken
@@ -46,15 +47,19 @@ class LockoutAdmin(PolicyAdminMixin, AccessAttemptAdmin):
             account_unlock(username=username)
         self.message_user(request, f"Unlocked {len(usernames)} account(s).", messages.SUCCESS)
 
+    @override
     def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return admin_may(request.user, labels.ACCESS_ATTEMPT, "view")
 
+    @override
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return admin_may(request.user, labels.ACCESS_ATTEMPT, "delete")
 
+    @override
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
+    @override
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
@@ -75,5 +80,6 @@ class ApiTokenAdmin(ViewOnlyAdmin):
             token_revoke(token_id=token_id, because=ApiToken.RevokedBecause.ADMINISTRATOR)
         self.message_user(request, f"Revoked {len(live)} token(s).", messages.SUCCESS)
 
+    @override
     def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return admin_may(request.user, labels.API_TOKEN, "view")

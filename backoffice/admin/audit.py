@@ -5,6 +5,7 @@ from django.db import connection
 from django.db.models import TextField
 from django.db.models.functions import Cast
 from django.http import HttpRequest
+from typing_extensions import override
 
 from audit.models import AuditEvent
 from backoffice.admin.base import ViewOnlyAdmin
@@ -34,9 +35,11 @@ class AuditEventAdmin(ViewOnlyAdmin):
     list_select_related = False
     readonly_fields = [f.name for f in AuditEvent._meta.fields]
 
+    @override
     def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return bool(request.user.is_active and admin_may(request.user, labels.AUDIT_EVENT, "view"))
 
+    @override
     def get_search_results(self, request: HttpRequest, queryset: Any, search_term: str) -> tuple[Any, bool]:
         # "patient:42" finds every event that touched patient 42.
         if search_term.startswith("patient:") and search_term[8:].isdigit():

@@ -1,4 +1,4 @@
-"""The front desk's admin for patients, screenings, protocols and courses.
+"""The admin of treatment protocols and courses.
 
 A course and its sessions change only through the services (sessions/services/): the admin shows
 them read-only and offers actions that call the services, reporting each refusal as a message.
@@ -14,14 +14,13 @@ from django.contrib.admin import helpers
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
+from typing_extensions import override
 
 from audit.hooks import AuditedAdminMixin
 from backoffice.admin.base import PolicyAdmin, PolicyAdminMixin
-from backoffice.admin.sessions import SessionReadOnlyInline, report_each
+from backoffice.admin.shared import clinic_time, report_each
 from courses.models import Course, TreatmentProtocol
-from ketaminecare.errors import DomainError
-from patients.models import Contraindication, Patient, Screening
-from patients.services import screening_record
+from sessions.models import TreatmentSession
 from sessions.selectors import course_list_with_progress
 from sessions.services.lifecycle import course_cancel
 
@@ -31,114 +30,32 @@ CANCEL_PERMISSIONS = ("courses.change_course", "treatment_sessions.change_treatm
 MSG_REASON_REQUIRED = "Give the reason for the cancellation."
 
 
-class ScreeningInline(admin.TabularInline):
-    model = Screening
-    fields = ("performed_on", "outcome", "informed_consent_off_label", "valid_until", "clinician")
+class SessionReadOnlyInline(admin.TabularInline):
+    """A course's sessions, to read: changes go through the session's own page and actions."""
+
+    model = TreatmentSession
+    fields = ("sequence", "phase", "starts_in_clinic_zone", "chair", "clinician", "status")
     readonly_fields = fields
+    ordering = ("starts_at", "id")
     extra = 0
+    max_num = 0
     can_delete = False
     show_change_link = True
 
+    @override
+    def get_queryset(self, request: HttpRequest) -> QuerySet[TreatmentSession]:
+        return super().get_queryset(request).select_related("chair", "clinician")
+
+    @admin.display(description="starts (clinic time)", ordering="starts_at")
+    def starts_in_clinic_zone(self, obj: TreatmentSession) -> str:
+        return clinic_time(obj.starts_at)
+
+    @override
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
-
-@admin.register(Patient)
-class PatientAdmin(PolicyAdminMixin, AuditedAdminMixin, admin.ModelAdmin):
-    list_display = ("last_name", "first_name", "date_of_birth", "phone", "email", "time_zone")
-    search_fields = ("first_name", "last_name", "phone", "email")
-    fieldsets = (
-        (None, {"fields": ("first_name", "last_name", "date_of_birth", "phone", "email", "time_zone", "user")}),
-        (
-            "Reminders",
-            {
-                "fields": (
-                    "remind_by_sms",
-                    "remind_by_email",
-                    "sms_opted_out_at",
-                    "email_opted_out_at",
-                    "quiet_hours_start",
-                    "quiet_hours_end",
-                )
-            },
-        ),
-    )
-    raw_id_fields = ("user",)
-    inlines = (ScreeningInline,)
-
-
-class ScreeningForm(forms.ModelForm):
-    """Records a new screening through ``screening_record``, so that its rules hold here too."""
-
-    contraindications_checked = forms.MultipleChoiceField(
-        choices=Contraindication.choices, required=False, widget=forms.CheckboxSelectMultiple
-    )
-    contraindications_found = forms.MultipleChoiceField(
-        choices=Contraindication.choices, required=False, widget=forms.CheckboxSelectMultiple
-    )
-    recorded: Screening | None = None
-
-    class Meta:
-        model = Screening
-        fields = (
-            "patient",
-            "clinician",
-            "performed_on",
-            "contraindications_checked",
-            "contraindications_found",
-            "informed_consent_off_label",
-            "outcome",
-            "valid_until",
-            "notes",
-        )
-
-    def clean(self) -> dict[str, Any]:
-        data = super().clean() or {}
-        if self.instance.pk is not None or self.errors:
-            return data
-        try:
-            # The admin's add view runs in one transaction: the row the service writes here is
-            # kept with the form's success and rolled back with anything that fails after it.
-            self.recorded = screening_record(
-                patient=data["patient"],
-                clinician=data["clinician"],
-                performed_on=data["performed_on"],
-                outcome=data["outcome"],
-                valid_until=data["valid_until"],
-                informed_consent_off_label=bool(data.get("informed_consent_off_label")),
-                contraindications_checked=list(data.get("contraindications_checked") or []),
-                contraindications_found=list(data.get("contraindications_found") or []),
-                notes=data.get("notes", ""),
-            )
-        except DomainError as exc:
-            raise forms.ValidationError(exc.message) from exc
-        return data
-
-
-@admin.register(Screening)
-class ScreeningAdmin(PolicyAdminMixin, AuditedAdminMixin, admin.ModelAdmin):
-    """A screening is a clinical record: added through the service, never edited afterwards."""
-
-    form = ScreeningForm
-    list_display = ("patient", "performed_on", "outcome", "informed_consent_off_label", "valid_until", "clinician")
-    list_filter = ("outcome", ("performed_on", admin.DateFieldListFilter))
-    search_fields = ("patient__first_name", "patient__last_name")
-    list_select_related = ("patient", "clinician")
-    autocomplete_fields = ("patient",)
-    raw_id_fields = ("clinician",)
-
-    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
-        if obj is not None:
-            return [*ScreeningForm.Meta.fields, "created_at"]
-        return ()
-
-    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
-        if change:
-            return  # nothing is editable
-        recorded = form.recorded
-        obj.pk, obj.created_at = recorded.pk, recorded.created_at
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+    @override
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
 
@@ -185,6 +102,7 @@ class CourseAdmin(PolicyAdminMixin, AuditedAdminMixin, admin.ModelAdmin):
     inlines = (SessionReadOnlyInline,)
     actions = ("cancel_courses",)
 
+    @override
     def get_queryset(self, request: HttpRequest) -> QuerySet[Course]:
         return self.scoped(request, course_list_with_progress())
 
@@ -195,9 +113,11 @@ class CourseAdmin(PolicyAdminMixin, AuditedAdminMixin, admin.ModelAdmin):
             return "-"
         return f"{done} done, {obj.no_shows} no-show, {obj.integration_attended} integration attended"  # type: ignore[attr-defined]
 
+    @override
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
+    @override
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 

@@ -1,5 +1,5 @@
 """The reminders in the admin: the outbox for the front desk (failed ones first), the per-protocol
-plan for administrators. Registered from the app's ready() (sessions/apps.py)."""
+plan for administrators."""
 
 from __future__ import annotations
 

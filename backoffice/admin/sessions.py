@@ -1,4 +1,4 @@
-"""The admin of the calendar: chairs, hours, staff, sessions, windows and appointments.
+"""The admin of treatment sessions, integration windows and appointments, and rule overrides.
 
 Nothing here writes a session, a window or an appointment itself. A session's times, chair,
 clinician and status are read-only; the actions and the reschedule page call the services in
@@ -7,31 +7,23 @@ sessions/services/, and each refusal (a DomainError) comes back as a message on 
 
 from __future__ import annotations
 
-import datetime as dt
-from collections.abc import Callable, Iterable
 from typing import Any
 
-from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
-from django.forms.models import BaseInlineFormSet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
-from django.utils import timezone
-from django.utils.html import format_html, format_html_join
+from django.utils.html import format_html
+from typing_extensions import override
 
 from audit.hooks import AuditedAdminMixin
-from backoffice.admin.base import PolicyAdmin, ServicesOnlyAdmin, ViewOnlyAdmin
-from clinic.models import Chair, ClinicHours, ClosureDay, StaffMember, TimeOff, WorkingHours
-from ketaminecare.errors import DomainError
-from ketaminecare.roles import Role
+from backoffice.admin.base import ServicesOnlyAdmin, ViewOnlyAdmin
+from backoffice.admin.reschedule import RescheduleForm, rescheduled_note
+from backoffice.admin.shared import clinic_time, report_each
 from sessions.models import IntegrationAppointment, IntegrationWindow, RuleOverride, TreatmentSession
-from sessions.scheduling import local_instant
-from sessions.selectors import clinic_zone
-from sessions.services.booking import session_reschedule
 from sessions.services.integration import integration_appointment_cancel, integration_appointment_record
 from sessions.services.lifecycle import (
     session_cancel,
@@ -39,9 +31,6 @@ from sessions.services.lifecycle import (
     session_no_show,
     session_ride_home_confirm,
 )
-from sessions.services.staff_time import bookings_left_outside, outside_before
-
-MSG_NONEXISTENT_TIME = "That time does not exist in the clinic's zone on that day (the clocks jump forward)."
 
 # What a session's change page shows, none of it editable: changes go through the services.
 SESSION_FIELDS = (
@@ -65,85 +54,6 @@ SESSION_FIELDS = (
     "created_at",
     "updated_at",
 )
-
-
-def clinic_time(value: dt.datetime | None) -> str:
-    """An instant on the clinic's wall clock, with the zone's abbreviation (EST, EDT)."""
-    if value is None:
-        return "-"
-    return timezone.localtime(value, clinic_zone()).strftime("%Y-%m-%d %H:%M %Z")
-
-
-def report_each(
-    model_admin: admin.ModelAdmin,
-    request: HttpRequest,
-    objects: Iterable[Any],
-    service: Callable[[Any], Any],
-    *,
-    done: str,
-) -> int:
-    """Call ``service`` for each object; one success message, and one error message per refusal."""
-    succeeded = 0
-    for obj in objects:
-        try:
-            service(obj)
-        except DomainError as exc:
-            model_admin.message_user(request, f"{obj}: {exc.message}", messages.ERROR)
-        else:
-            succeeded += 1
-    if succeeded:
-        noun = model_admin.model._meta.verbose_name if succeeded == 1 else model_admin.model._meta.verbose_name_plural
-        model_admin.message_user(request, f"{succeeded} {noun} {done}.", messages.SUCCESS)
-    return succeeded
-
-
-class SessionReadOnlyInline(admin.TabularInline):
-    """A course's sessions, to read: changes go through the session's own page and actions."""
-
-    model = TreatmentSession
-    fields = ("sequence", "phase", "starts_in_clinic_zone", "chair", "clinician", "status")
-    readonly_fields = fields
-    ordering = ("starts_at", "id")
-    extra = 0
-    max_num = 0
-    can_delete = False
-    show_change_link = True
-
-    def get_queryset(self, request: HttpRequest) -> QuerySet[TreatmentSession]:
-        return super().get_queryset(request).select_related("chair", "clinician")
-
-    @admin.display(description="starts (clinic time)", ordering="starts_at")
-    def starts_in_clinic_zone(self, obj: TreatmentSession) -> str:
-        return clinic_time(obj.starts_at)
-
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-
-class RescheduleForm(forms.Form):
-    """A new start on the clinic's wall clock; the chair and clinician stay unless chosen."""
-
-    date = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
-    time = forms.TimeField(widget=forms.TimeInput(attrs={"type": "time", "step": 300}))
-    chair = forms.ModelChoiceField(queryset=Chair.objects.filter(is_active=True), required=False)
-    clinician = forms.ModelChoiceField(
-        queryset=StaffMember.objects.filter(is_active=True, role=Role.CLINICIAN), required=False
-    )
-    override_reason = forms.CharField(
-        required=False,
-        widget=forms.Textarea(attrs={"rows": 2}),
-        help_text="Only to set a course rule aside (minimum gap, one a day, span); clinicians and "
-        "administrators only. Taken time is never overridden.",
-    )
-
-    def starts_at(self) -> dt.datetime:
-        starts = local_instant(self.cleaned_data["date"], self.cleaned_data["time"], clinic_zone())
-        if starts is None:
-            raise forms.ValidationError(MSG_NONEXISTENT_TIME)
-        return starts
 
 
 @admin.register(TreatmentSession)
@@ -219,6 +129,7 @@ class TreatmentSessionAdmin(AuditedAdminMixin, ServicesOnlyAdmin):
 
     # The reschedule page.
 
+    @override
     def get_urls(self) -> list[Any]:
         info = self.opts.app_label, self.opts.model_name
         return [
@@ -238,39 +149,12 @@ class TreatmentSessionAdmin(AuditedAdminMixin, ServicesOnlyAdmin):
             self.get_queryset(request).select_related("patient", "chair", "clinician", "course__protocol"),
             pk=object_id,
         )
-        local_start = timezone.localtime(session.starts_at, clinic_zone())
-        form = RescheduleForm(
-            request.POST or None,
-            initial={"date": local_start.date(), "time": local_start.time().replace(second=0, microsecond=0)},
-        )
+        form = RescheduleForm(request.POST or None, initial=RescheduleForm.initial_for(session))
         if request.method == "POST" and form.is_valid():
-            try:
-                starts_at = form.starts_at()
-                result = session_reschedule(
-                    session_id=session.pk,
-                    starts_at=starts_at,
-                    chair_id=form.cleaned_data["chair"].pk if form.cleaned_data["chair"] else None,
-                    clinician_id=form.cleaned_data["clinician"].pk if form.cleaned_data["clinician"] else None,
-                    actor=request.user,
-                    override_reason=form.cleaned_data["override_reason"].strip() or None,
-                )
-            except forms.ValidationError as exc:
-                form.add_error(None, exc)
-            except DomainError as exc:
-                problems = exc.details.get("problems") or []
-                form.add_error(None, exc.message)
-                for problem in problems[1:]:
-                    form.add_error(None, f"{problem['message']} ({problem['date']})")
-            else:
-                moved = result.session
-                self._record(request, "action", [moved], verb="reschedule", object_id=moved.pk)
-                note = f"Moved to {clinic_time(moved.starts_at)} in {moved.chair} with {moved.clinician}."
-                if result.overrides:
-                    note += " Rules set aside: " + ", ".join(o.rule for o in result.overrides) + "."
-                if result.cancelled_appointments:
-                    count = len(result.cancelled_appointments)
-                    note += f" {count} integration appointment(s) no longer fit the window and were cancelled."
-                self.message_user(request, note, messages.SUCCESS)
+            result = form.reschedule(session, actor=request.user)
+            if result is not None:
+                self._record(request, "action", [result.session], verb="reschedule", object_id=result.session.pk)
+                self.message_user(request, rescheduled_note(result), messages.SUCCESS)
                 return HttpResponseRedirect(
                     reverse(f"admin:{self.opts.app_label}_{self.opts.model_name}_change", args=[session.pk])
                 )
@@ -287,125 +171,6 @@ class TreatmentSessionAdmin(AuditedAdminMixin, ServicesOnlyAdmin):
         return TemplateResponse(request, "admin/treatment_sessions/treatmentsession/reschedule.html", context)
 
 
-@admin.register(Chair)
-class ChairAdmin(PolicyAdmin):
-    list_display = ("name", "location", "is_active")
-    list_filter = ("is_active",)
-    search_fields = ("name", "location")
-
-
-@admin.register(ClinicHours)
-class ClinicHoursAdmin(PolicyAdmin):
-    list_display = ("weekday", "opens", "closes")
-
-
-@admin.register(ClosureDay)
-class ClosureDayAdmin(PolicyAdmin):
-    list_display = ("date", "reason")
-    list_filter = (("date", admin.DateFieldListFilter),)
-    date_hierarchy = "date"
-
-
-class WorkingHoursFormSet(BaseInlineFormSet):
-    """The person's weekly blocks as one form: no two of one weekday may overlap (as the API's
-    staff-time service refuses, rule working_hours_overlap), counting blocks added elsewhere
-    since the page was loaded. The person is locked first (the admin's save runs in one
-    transaction), so no block can be added through the API between this check and the save."""
-
-    def clean(self) -> None:
-        super().clean()
-        if self.instance.pk is not None:
-            StaffMember.objects.select_for_update().filter(pk=self.instance.pk).first()
-        in_forms = {form.instance.pk for form in self.forms if form.instance.pk is not None}
-        elsewhere = [
-            {"weekday": weekday, "starts": starts, "ends": ends}
-            for weekday, starts, ends in WorkingHours.objects.filter(staff_id=self.instance.pk)
-            .exclude(pk__in=in_forms)
-            .values_list("weekday", "starts", "ends")
-        ]
-        kept = [
-            form
-            for form in self.forms
-            if form.cleaned_data
-            and not form.cleaned_data.get("DELETE")
-            and all(form.cleaned_data.get(name) is not None for name in ("weekday", "starts", "ends"))
-        ]
-        for index, form in enumerate(kept):
-            mine = form.cleaned_data
-            others = [*elsewhere, *(other.cleaned_data for other in kept[:index])]
-            if any(
-                mine["weekday"] == theirs["weekday"]
-                and mine["starts"] < theirs["ends"]
-                and theirs["starts"] < mine["ends"]
-                for theirs in others
-            ):
-                form.add_error("starts", "The block overlaps another of the same day.")
-
-
-class WorkingHoursInline(admin.TabularInline):
-    model = WorkingHours
-    formset = WorkingHoursFormSet
-    extra = 0
-
-
-class TimeOffInline(admin.TabularInline):
-    model = TimeOff
-    extra = 0
-
-
-BOOKINGS_BEFORE = "_staff_bookings_outside_before"
-BOOKING_ADMIN = {
-    "session": "admin:treatment_sessions_treatmentsession_change",
-    "appointment": "admin:treatment_sessions_integrationappointment_change",
-}
-
-
-@admin.register(StaffMember)
-class StaffMemberAdmin(PolicyAdmin):
-    """A person, their weekly hours and their time off.
-
-    A change here is saved even when it leaves bookings of theirs outside their time (someone
-    called in sick: the time off must be on record); the page then lists those bookings, linked,
-    to move. The person is locked while the change is made, as the API's staff-time services do,
-    so no booking of theirs slips in between.
-    """
-
-    list_display = ("display_name", "role", "clinician_kind", "phone", "is_active")
-    list_filter = ("role", "clinician_kind", "is_active")
-    search_fields = ("display_name", "user__username", "user__email")
-    raw_id_fields = ("user",)
-    inlines = (WorkingHoursInline, TimeOffInline)
-
-    def save_model(self, request: HttpRequest, obj: StaffMember, form: Any, change: bool) -> None:
-        before: set[tuple[str, int]] = set()
-        if change:
-            stored = StaffMember.objects.select_for_update().get(pk=obj.pk)
-            before = outside_before([stored], now=timezone.now())
-        setattr(request, BOOKINGS_BEFORE, before)
-        super().save_model(request, obj, form, change)
-
-    def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
-        super().save_related(request, form, formsets, change)
-        before: set[tuple[str, int]] = getattr(request, BOOKINGS_BEFORE, set())
-        left = bookings_left_outside([form.instance], before=before, now=timezone.now())
-        if left:
-            links = format_html_join(
-                ", ",
-                '<a href="{}">{} {}</a>',
-                ((reverse(BOOKING_ADMIN[b.kind], args=[b.id]), b.kind, clinic_time(b.starts_at)) for b in left),
-            )
-            self.message_user(
-                request,
-                format_html(
-                    "{} booking(s) of {} now fall outside their working time or in their time off; move them: {}",
-                    len(left),
-                    form.instance,
-                    links,
-                ),
-                messages.WARNING,
-            )
-
-
 class AppointmentReadOnlyInline(admin.TabularInline):
     model = IntegrationAppointment
     fields = ("therapist", "starts_in_clinic_zone", "status")
@@ -419,9 +184,11 @@ class AppointmentReadOnlyInline(admin.TabularInline):
     def starts_in_clinic_zone(self, obj: IntegrationAppointment) -> str:
         return clinic_time(obj.starts_at)
 
+    @override
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
+    @override
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
@@ -430,9 +197,11 @@ class WindowStateFilter(admin.SimpleListFilter):
     title = "state"
     parameter_name = "state"
 
+    @override
     def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
         return [("active", "Active"), ("cancelled", "Cancelled")]
 
+    @override
     def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
         if self.value() == "active":
             return queryset.filter(cancelled_at__isnull=True)

@@ -13,6 +13,7 @@ from typing import Any
 from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
+from typing_extensions import override
 
 from accounts.roles import roles_ensure, user_with_role
 from clinic.models import Chair, ClinicHours, ClosureDay, StaffMember, WorkingHours
@@ -111,6 +112,7 @@ PATIENTS = [
 class Command(BaseCommand):
     help = f"Seed a demo clinic with logins for every role (password: {DEMO_PASSWORD})."
 
+    @override
     def handle(self, *args: Any, **options: Any) -> None:
         roles_ensure()
         with transaction.atomic():
@@ -201,90 +203,106 @@ class Command(BaseCommand):
     def _courses(
         self, patients: list[Patient], protocols: list[TreatmentProtocol], staff: dict[str, StaffMember]
     ) -> None:
-        zone = clinic_zone()
         today = timezone.localdate()
-        three_a_week, twice_a_week, esketamine = protocols
-
-        def weekday_on_or_after(day: dt.date, weekday: int = 0) -> dt.date:
-            return day + dt.timedelta(days=(weekday - day.weekday()) % 7)
-
-        def book(patient: Patient, protocol: TreatmentProtocol, first: dt.date, **prefs: Any) -> Course | None:
-            if patient.courses.exists():
-                return None
-            clock = local_instant(first, dt.time(7), zone)
-            return course_plan_and_book(
-                patient=patient,
-                protocol=protocol,
-                first_date=first,
-                preferences=Preferences(**prefs),
-                now=clock,
-            )
-
-        def complete_until(course: Course | None, until: dt.datetime) -> None:
-            if course is None:
-                return
-            for session in course.sessions.filter(starts_at__lt=until).order_by("starts_at"):
-                session_check_in(session_id=session.pk, ride_home_confirmed=True, now=session.starts_at)
-                session_complete(
-                    session_id=session.pk,
-                    dose_mg=None,
-                    clinical_notes="Demo: tolerated well.",
-                    now=session.ends_at,
-                )
-
         now = timezone.now()
+        three_a_week, twice_a_week, esketamine = protocols
         # In induction: started last week, the sessions before today completed.
-        started = weekday_on_or_after(today - dt.timedelta(days=9))
-        course = book(patients[0], three_a_week, started, earliest=dt.time(9))
-        complete_until(course, now)
+        course = _book(
+            patients[0], three_a_week, _weekday_on_or_after(today - dt.timedelta(days=9)), earliest=dt.time(9)
+        )
         if course is not None:
-            therapist = staff["therapist.patel"]
-            upcoming = course.sessions.filter(status="scheduled").order_by("starts_at").first()
-            if upcoming is not None:
-                window = upcoming.integration_window
-                # The first whole hour after the window opens.
-                slot = window.opens_at.replace(minute=0, second=0, microsecond=0) + dt.timedelta(hours=1)
-                window_appointment_book(window_id=window.pk, therapist_id=therapist.pk, starts_at=slot, now=now)
+            _complete_until(course, now)
+            _integration_appointment_book(course, staff["therapist.patel"], now=now)
         # Planned: twice a week from next Monday.
-        book(
+        _book(
             patients[1],
             twice_a_week,
-            weekday_on_or_after(today + dt.timedelta(days=1)),
+            _weekday_on_or_after(today + dt.timedelta(days=1)),
             weekdays=frozenset({0, 3}),
         )
         # Esketamine starting next week, afternoons.
-        book(
+        _book(
             patients[2],
             esketamine,
-            weekday_on_or_after(today + dt.timedelta(days=3), 1),
+            _weekday_on_or_after(today + dt.timedelta(days=3), 1),
             earliest=dt.time(13),
         )
         # Induction done a month ago; now in maintenance every three weeks at 09:00.
-        old = book(
+        old = _book(
             patients[3],
             three_a_week,
-            weekday_on_or_after(today - dt.timedelta(days=35)),
+            _weekday_on_or_after(today - dt.timedelta(days=35)),
             earliest=dt.time(11),
         )
-        complete_until(old, now)
         if old is not None:
-            first_maintenance = local_instant(weekday_on_or_after(today + dt.timedelta(days=2), 2), dt.time(9), zone)
+            _complete_until(old, now)
+            first_maintenance = local_instant(
+                _weekday_on_or_after(today + dt.timedelta(days=2), 2), dt.time(9), clinic_zone()
+            )
             assert first_maintenance is not None
-            clinicians = [m for m in staff.values() if m.role == Role.CLINICIAN]
-            for chair, clinician in ((c, m) for m in clinicians for c in Chair.objects.order_by("name")):
-                try:
-                    maintenance_series_book(
-                        course_id=old.pk,
-                        first_starts_at=first_maintenance,
-                        chair_id=chair.pk,
-                        clinician_id=clinician.pk,
-                        count=4,
-                        now=now,
-                    )
-                    break
-                except BookingConflict:
-                    continue
+            _maintenance_book(old, staff, first_starts_at=first_maintenance, now=now)
         # Cancelled before it started.
-        cancelled = book(patients[4], twice_a_week, weekday_on_or_after(today + dt.timedelta(days=8)))
+        cancelled = _book(patients[4], twice_a_week, _weekday_on_or_after(today + dt.timedelta(days=8)))
         if cancelled is not None:
             course_cancel(course_id=cancelled.pk, reason="Patient moved out of state.", now=now)
+
+
+def _weekday_on_or_after(day: dt.date, weekday: int = 0) -> dt.date:
+    return day + dt.timedelta(days=(weekday - day.weekday()) % 7)
+
+
+def _book(patient: Patient, protocol: TreatmentProtocol, first: dt.date, **prefs: Any) -> Course | None:
+    """The patient's course from ``first``, booked as on the morning it starts; None if they have one."""
+    if patient.courses.exists():
+        return None
+    clock = local_instant(first, dt.time(7), clinic_zone())
+    return course_plan_and_book(
+        patient=patient,
+        protocol=protocol,
+        first_date=first,
+        preferences=Preferences(**prefs),
+        now=clock,
+    )
+
+
+def _complete_until(course: Course, until: dt.datetime) -> None:
+    """Each session before ``until`` checked in and completed, each at its own time."""
+    for session in course.sessions.filter(starts_at__lt=until).order_by("starts_at"):
+        session_check_in(session_id=session.pk, ride_home_confirmed=True, now=session.starts_at)
+        session_complete(
+            session_id=session.pk,
+            dose_mg=None,
+            clinical_notes="Demo: tolerated well.",
+            now=session.ends_at,
+        )
+
+
+def _integration_appointment_book(course: Course, therapist: StaffMember, *, now: dt.datetime) -> None:
+    """An appointment with ``therapist`` in the window after the course's next session."""
+    upcoming = course.sessions.filter(status="scheduled").order_by("starts_at").first()
+    if upcoming is None:
+        return
+    window = upcoming.integration_window
+    # The first whole hour after the window opens.
+    slot = window.opens_at.replace(minute=0, second=0, microsecond=0) + dt.timedelta(hours=1)
+    window_appointment_book(window_id=window.pk, therapist_id=therapist.pk, starts_at=slot, now=now)
+
+
+def _maintenance_book(
+    course: Course, staff: dict[str, StaffMember], *, first_starts_at: dt.datetime, now: dt.datetime
+) -> None:
+    """Four maintenance sessions from ``first_starts_at``, with the first clinician and chair that are free."""
+    clinicians = [m for m in staff.values() if m.role == Role.CLINICIAN]
+    for chair, clinician in ((c, m) for m in clinicians for c in Chair.objects.order_by("name")):
+        try:
+            maintenance_series_book(
+                course_id=course.pk,
+                first_starts_at=first_starts_at,
+                chair_id=chair.pk,
+                clinician_id=clinician.pk,
+                count=4,
+                now=now,
+            )
+            break
+        except BookingConflict:
+            continue
