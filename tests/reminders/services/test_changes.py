@@ -14,12 +14,7 @@ from sessions.services.booking import session_reschedule
 from sessions.services.integration import window_appointment_book
 from sessions.services.lifecycle import course_cancel, session_cancel
 from tests.conftest import at
-from tests.reminders.services.outbox_data import (
-    NEW_YORK,
-    Status,
-    book,
-    sweep_and_send,
-)
+from tests.reminders.services.outbox_data import NEW_YORK, Status, book, sweep_and_send
 
 pytestmark = pytest.mark.django_db
 

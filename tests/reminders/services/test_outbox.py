@@ -5,11 +5,7 @@ from __future__ import annotations
 import pytest
 
 from reminders.models import Channel, Reminder, ReminderKind
-from tests.reminders.services.outbox_data import (
-    book,
-    expected_plan,
-    rows_of,
-)
+from tests.reminders.services.outbox_data import book, expected_plan, rows_of
 
 pytestmark = pytest.mark.django_db
 

@@ -10,9 +10,7 @@ from django.db import IntegrityError, transaction
 from django.urls import reverse
 
 from reminders.models import Channel, Reminder, ReminderKind, ReminderRule
-from tests.reminders.services.outbox_data import (
-    book,
-)
+from tests.reminders.services.outbox_data import book
 
 pytestmark = pytest.mark.django_db
 

@@ -16,12 +16,7 @@ from sessions.models import TreatmentSession
 from sessions.services.lifecycle import session_cancel
 from tests import factories
 from tests.conftest import at
-from tests.reminders.services.outbox_data import (
-    Status,
-    book,
-    delivered,
-    sweep_and_send,
-)
+from tests.reminders.services.outbox_data import Status, book, delivered, sweep_and_send
 
 pytestmark = pytest.mark.django_db
 

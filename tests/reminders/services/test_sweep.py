@@ -10,11 +10,7 @@ from reminders.models import Channel, Reminder
 from reminders.services.send import reminders_send_batch
 from reminders.services.sweep import reminders_sweep
 from tests.conftest import at
-from tests.reminders.services.outbox_data import (
-    Status,
-    book,
-    delivered,
-)
+from tests.reminders.services.outbox_data import Status, book, delivered
 
 pytestmark = pytest.mark.django_db
 

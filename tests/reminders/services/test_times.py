@@ -12,13 +12,7 @@ from reminders.times import planned_at, release_at
 from sessions.services.booking import SessionRequest, course_book
 from tests import factories
 from tests.conftest import at
-from tests.reminders.services.outbox_data import (
-    NEW_YORK,
-    UTC,
-    Status,
-    book,
-    sweep_and_send,
-)
+from tests.reminders.services.outbox_data import NEW_YORK, UTC, Status, book, sweep_and_send
 
 pytestmark = pytest.mark.django_db
 

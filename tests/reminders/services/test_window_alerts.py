@@ -10,12 +10,7 @@ from ketaminecare.roles import Role
 from reminders.models import Channel, Reminder, ReminderKind
 from sessions.models import IntegrationAppointment, IntegrationWindow
 from sessions.services.integration import window_appointment_book
-from tests.reminders.services.outbox_data import (
-    NEW_YORK,
-    Status,
-    book,
-    sweep_and_send,
-)
+from tests.reminders.services.outbox_data import NEW_YORK, Status, book, sweep_and_send
 
 pytestmark = pytest.mark.django_db
 
