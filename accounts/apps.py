@@ -1,13 +1,5 @@
-from typing import Any
-
 from django.apps import AppConfig, apps
 from django.db.models.signals import post_migrate
-
-
-def _ensure_roles(**_: Any) -> None:
-    from accounts.roles import roles_ensure
-
-    roles_ensure()
 
 
 class AccountsConfig(AppConfig):
@@ -15,11 +7,12 @@ class AccountsConfig(AppConfig):
     verbose_name = "Sign-in and API tokens"
 
     def ready(self) -> None:
-        from accounts import signals  # noqa: F401 (connects the revocation receivers)
+        # Importing connects the revocation receivers.
+        from accounts import signals  # noqa: PLC0415 (they need the models: only once apps are ready)
 
         # Make the role groups, with what the access policy grants each, once every app's
         # permissions exist: post_migrate is sent app by app, in INSTALLED_APPS order, and only for
         # apps with models, so after the last of those. Wherever the schema is: every database,
         # every test run.
         last = [config for config in apps.get_app_configs() if config.models_module is not None][-1]
-        post_migrate.connect(_ensure_roles, sender=last, dispatch_uid="accounts_roles_ensure")
+        post_migrate.connect(signals.roles_ensure_after_migrate, sender=last, dispatch_uid="accounts_roles_ensure")

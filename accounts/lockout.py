@@ -45,7 +45,7 @@ def account_unlock(*, username: str) -> int:
 
 
 @receiver(user_locked_out, dispatch_uid="accounts.log_lockout")
-def _log_lockout(sender: Any, request: Any, username: str | None = None, **kwargs: Any) -> None:
+def _log_lockout(username: str | None = None, **_: Any) -> None:
     user_id = get_user_model().objects.filter(username=username).values_list("id", flat=True).first()
     logger.warning(
         "sign-in: account locked after repeated failures", extra={"event": "login_locked", "user_id": user_id}

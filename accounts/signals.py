@@ -17,6 +17,7 @@ from django.contrib.auth import get_user_model
 from django.db.models.signals import pre_save
 
 from accounts.models import ApiToken
+from accounts.roles import roles_ensure
 from accounts.services import tokens_revoke_for_user
 
 User = get_user_model()
@@ -28,8 +29,7 @@ def _rehash_at_sign_in(instance: Any, update_fields: Any) -> bool:
     return getattr(instance, "_password", None) is None and set(update_fields or ()) == {"password"}
 
 
-def _revoke_on_credential_change(sender: Any, instance: Any, raw: bool = False, **kwargs: Any) -> None:
-    update_fields = kwargs.get("update_fields")
+def _revoke_on_credential_change(instance: Any, raw: bool = False, update_fields: Any = None, **_: Any) -> None:
     if raw or instance.pk is None or (update_fields is not None and not {"password", "is_active"} & set(update_fields)):
         return
     before = User.objects.filter(pk=instance.pk).values("password", "is_active").first()
@@ -43,6 +43,11 @@ def _revoke_on_credential_change(sender: Any, instance: Any, raw: bool = False, 
     if because is not None:
         # In the transaction of the user's own save, when it has one.
         tokens_revoke_for_user(user_id=instance.pk, because=because)
+
+
+def roles_ensure_after_migrate(**_: Any) -> None:
+    """After ``migrate``: the role groups, with what the access policy grants each (accounts/apps.py)."""
+    roles_ensure()
 
 
 pre_save.connect(_revoke_on_credential_change, sender=User, dispatch_uid="accounts.revoke_on_credential_change")

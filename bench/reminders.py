@@ -45,8 +45,8 @@ from bench import _django  # noqa: F401  (configures Django)
 from reminders.models import Reminder
 from reminders.services.sweep import reminders_sweep
 from reminders.tasks import enqueue_send_batch
-from tests.sessions.reminder_data import due_session_reminders
-from tests.sessions.worker_process import WorkerProcess, database_url
+from tests.reminders.reminder_data import due_session_reminders
+from tests.reminders.worker_process import WorkerProcess, database_url
 
 
 def provider_calls(sms_dir: Path) -> list[tuple[str, str, str]]:

@@ -47,7 +47,7 @@ def _broker() -> dict[str, Any]:
 
 @never_cache
 @require_GET
-def health(request: HttpRequest) -> JsonResponse:
+def health(_request: HttpRequest) -> JsonResponse:
     checks = {"database": _database(), "broker": _broker()}
     failing = sorted(name for name, check in checks.items() if not check["ok"])
     body: dict[str, Any] = {"status": "unavailable" if failing else "ok", "checks": checks}

@@ -8,6 +8,6 @@ class RemindersConfig(AppConfig):
     def ready(self) -> None:
         # The outbox follows the calendar through the session services' signals. Imported here,
         # not at the top: the receivers need the models, which exist only once apps are ready.
-        from reminders import receivers
+        from reminders import receivers  # noqa: PLC0415 (apps must be ready: see above)
 
         receivers.connect()

@@ -48,7 +48,6 @@ def clinic_state_between(
     """
     zone = clinic_zone()
     start, end = day_bounds(first, last + dt.timedelta(days=3), zone)
-    excluded = list(exclude_session_ids)
 
     clinic_hours: WeeklyHours = {}
     for hours in ClinicHours.objects.all():
@@ -56,53 +55,11 @@ def clinic_state_between(
     closures = set(ClosureDay.objects.filter(date__gte=first, date__lte=last).values_list("date", flat=True))
     chair_ids = list(Chair.objects.filter(is_active=True).order_by("name").values_list("id", flat=True))
 
-    clinician_hours: dict[int, WeeklyHours] = {}
-    therapist_hours: dict[int, WeeklyHours] = {}
     staff = StaffMember.objects.filter(is_active=True, role__in=[Role.CLINICIAN, Role.THERAPIST])
     roles = dict(staff.values_list("id", "role"))
-    for staff_id in roles:
-        target = clinician_hours if roles[staff_id] == Role.CLINICIAN else therapist_hours
-        target[staff_id] = {}
-    for staff_id, weekday, starts, ends in (
-        WorkingHours.objects.filter(staff_id__in=roles)
-        .order_by("staff_id", "weekday", "starts")
-        .values_list("staff_id", "weekday", "starts", "ends")
-    ):
-        target = clinician_hours if roles[staff_id] == Role.CLINICIAN else therapist_hours
-        target[staff_id].setdefault(weekday, []).append((starts, ends))
-
-    intervals: list[tuple[tuple[str, int], dt.datetime, dt.datetime]] = []
-    for staff_id, off_start, off_end in TimeOff.objects.filter(
-        starts_at__lt=end, ends_at__gt=start, staff_id__in=roles
-    ).values_list("staff_id", "starts_at", "ends_at"):
-        kind = "clinician" if roles[staff_id] == Role.CLINICIAN else "therapist"
-        intervals.append(((kind, staff_id), off_start, off_end))
-    # A session or an appointment lies inside one local day's hours, so one that overlaps
-    # [start, end) starts less than LONGEST_BOOKING before ``start``. Without that lower bound the
-    # range has none on starts_at, and PostgreSQL reads every row booked before ``end``: a plan
-    # would slow down with each year of history.
-    earliest = start - LONGEST_BOOKING
-    sessions = (
-        TreatmentSession.objects.filter(
-            starts_at__gte=earliest,
-            starts_at__lt=end,
-            ends_at__gt=start,
-            status__in=TreatmentSession.OCCUPYING_STATUSES,
-        )
-        .exclude(id__in=excluded)
-        .values_list("chair_id", "clinician_id", "patient_id", "starts_at", "ends_at")
-    )
-    for chair_id, clinician_id, patient_id, s_start, s_end in sessions:
-        intervals.append((("chair", chair_id), s_start, s_end))
-        intervals.append((("clinician", clinician_id), s_start, s_end))
-        intervals.append((("patient", patient_id), s_start, s_end))
-    for therapist_id, a_start, a_end in IntegrationAppointment.objects.filter(
-        starts_at__gte=earliest,
-        starts_at__lt=end,
-        ends_at__gt=start,
-        status__in=IntegrationAppointment.OCCUPYING_STATUSES,
-    ).values_list("therapist_id", "starts_at", "ends_at"):
-        intervals.append((("therapist", therapist_id), a_start, a_end))
+    clinician_hours, therapist_hours = _staff_hours(roles)
+    intervals = _time_off(roles, start=start, end=end)
+    intervals += _bookings(start=start, end=end, exclude_session_ids=list(exclude_session_ids))
 
     return ClinicState(
         zone=zone,
@@ -116,6 +73,69 @@ def clinic_state_between(
         integration_length=dt.timedelta(minutes=settings.INTEGRATION_APPOINTMENT_MINUTES),
         not_before=now,
     )
+
+
+Interval = tuple[tuple[str, int], dt.datetime, dt.datetime]
+
+
+def _staff_hours(roles: dict[int, str]) -> tuple[dict[int, WeeklyHours], dict[int, WeeklyHours]]:
+    """The weekly working hours of the active clinicians and of the active therapists (one query)."""
+    clinician_hours: dict[int, WeeklyHours] = {}
+    therapist_hours: dict[int, WeeklyHours] = {}
+    for staff_id in roles:
+        target = clinician_hours if roles[staff_id] == Role.CLINICIAN else therapist_hours
+        target[staff_id] = {}
+    for staff_id, weekday, starts, ends in (
+        WorkingHours.objects.filter(staff_id__in=roles)
+        .order_by("staff_id", "weekday", "starts")
+        .values_list("staff_id", "weekday", "starts", "ends")
+    ):
+        target = clinician_hours if roles[staff_id] == Role.CLINICIAN else therapist_hours
+        target[staff_id].setdefault(weekday, []).append((starts, ends))
+    return clinician_hours, therapist_hours
+
+
+def _time_off(roles: dict[int, str], *, start: dt.datetime, end: dt.datetime) -> list[Interval]:
+    """The staff's time off overlapping [start, end), as busy intervals (one query)."""
+    intervals: list[Interval] = []
+    for staff_id, off_start, off_end in TimeOff.objects.filter(
+        starts_at__lt=end, ends_at__gt=start, staff_id__in=roles
+    ).values_list("staff_id", "starts_at", "ends_at"):
+        kind = "clinician" if roles[staff_id] == Role.CLINICIAN else "therapist"
+        intervals.append(((kind, staff_id), off_start, off_end))
+    return intervals
+
+
+def _bookings(*, start: dt.datetime, end: dt.datetime, exclude_session_ids: list[int]) -> list[Interval]:
+    """The sessions and appointments overlapping [start, end), as busy intervals (two queries)."""
+    intervals: list[Interval] = []
+    # A session or an appointment lies inside one local day's hours, so one that overlaps
+    # [start, end) starts less than LONGEST_BOOKING before ``start``. Without that lower bound the
+    # range has none on starts_at, and PostgreSQL reads every row booked before ``end``: a plan
+    # would slow down with each year of history.
+    earliest = start - LONGEST_BOOKING
+    sessions = (
+        TreatmentSession.objects.filter(
+            starts_at__gte=earliest,
+            starts_at__lt=end,
+            ends_at__gt=start,
+            status__in=TreatmentSession.OCCUPYING_STATUSES,
+        )
+        .exclude(id__in=exclude_session_ids)
+        .values_list("chair_id", "clinician_id", "patient_id", "starts_at", "ends_at")
+    )
+    for chair_id, clinician_id, patient_id, s_start, s_end in sessions:
+        intervals.append((("chair", chair_id), s_start, s_end))
+        intervals.append((("clinician", clinician_id), s_start, s_end))
+        intervals.append((("patient", patient_id), s_start, s_end))
+    for therapist_id, a_start, a_end in IntegrationAppointment.objects.filter(
+        starts_at__gte=earliest,
+        starts_at__lt=end,
+        ends_at__gt=start,
+        status__in=IntegrationAppointment.OCCUPYING_STATUSES,
+    ).values_list("therapist_id", "starts_at", "ends_at"):
+        intervals.append((("therapist", therapist_id), a_start, a_end))
+    return intervals
 
 
 def session_list(*, start: dt.datetime | None = None, end: dt.datetime | None = None) -> QuerySet[TreatmentSession]:

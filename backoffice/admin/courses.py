@@ -133,7 +133,7 @@ class CourseAdmin(PolicyAdminMixin, AuditedAdminMixin, admin.ModelAdmin):
                 self,
                 request,
                 list(queryset),
-                lambda course: course_cancel(course_id=course.pk, reason=reason, actor=request.user),
+                lambda course: course_cancel(course_id=course.pk, reason=reason),
                 done="cancelled",
             )
             return None

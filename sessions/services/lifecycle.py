@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from typing import Any
 
 from django.db import transaction
 
@@ -183,8 +182,6 @@ def course_cancel(
     course_id: int,
     reason: str,
     now: dt.datetime | None = None,
-    # The API and the admin pass who asked; no row records it yet (drop it, or record it, with the callers).
-    actor: Any = None,
 ) -> Course:
     """Cancel a course and every session of it still scheduled (with their windows)."""
     now = now_or(now)

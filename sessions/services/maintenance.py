@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.db.models import Max
@@ -149,8 +148,6 @@ def maintenance_series_book(
     rule: str | None = None,
     count: int | None = None,
     until: dt.date | None = None,
-    # The API passes who asked; no row records it yet (drop it, or record it, with the callers).
-    actor: Any = None,
     now: dt.datetime | None = None,
 ) -> list[TreatmentSession]:
     """Book maintenance sessions as rows, one per occurrence of a wall-clock recurrence.

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from tests.e2e.topology import gunicorn, request
-from tests.sessions.worker_process import database_url
+from tests.reminders.worker_process import database_url
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.postgres, pytest.mark.e2e]
 

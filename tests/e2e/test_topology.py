@@ -55,8 +55,8 @@ from tests.e2e.evidence import (
     sms_delivered,
 )
 from tests.e2e.topology import Answer, Api, Service, free_port, tail, wait_for, with_server_password
+from tests.reminders.worker_process import WorkerProcess, database_url
 from tests.runtime import runtime_bin
-from tests.sessions.worker_process import WorkerProcess, database_url
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.postgres, pytest.mark.e2e]
 

@@ -26,8 +26,8 @@ from reminders.services.sweep import reminders_sweep
 from reminders.tasks import enqueue_send_batch, reminders_send_batch
 from sessions.models import TreatmentSession
 from sessions.services.lifecycle import session_cancel
-from tests.sessions.reminder_data import due_session_reminders
-from tests.sessions.worker_process import WorkerProcess, database_url
+from tests.reminders.reminder_data import due_session_reminders
+from tests.reminders.worker_process import WorkerProcess, database_url
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.postgres]
 
@@ -65,7 +65,7 @@ def start_worker(transactional_db: None, broker: redis.Redis, sms_dir: Path, tmp
         "DATABASE_URL": database_url(),
         "REDIS_URL": os.environ["REDIS_URL"],
         "DJANGO_SETTINGS_MODULE": "ketaminecare.settings",
-        "REMINDER_SMS_BACKEND": "tests.sessions.reminder_data.SlowFileSMSBackend",
+        "REMINDER_SMS_BACKEND": "tests.reminders.reminder_data.SlowFileSMSBackend",
         "REMINDER_SMS_DIR": str(sms_dir),
         "EMAIL_BACKEND": "django.core.mail.backends.filebased.EmailBackend",
         "EMAIL_FILE_PATH": str(tmp_path / "mail"),

@@ -1,4 +1,4 @@
-"""Patients, screenings and roles: what the course services accept, and what they refuse."""
+"""Patients and screenings: what the patient services accept, and what they refuse."""
 
 from __future__ import annotations
 
@@ -8,12 +8,10 @@ from typing import Any
 import pytest
 from django.db import IntegrityError, transaction
 
-from accounts.roles import roles_ensure, user_with_role
 from ketaminecare.errors import DomainError, InvalidInput
 from ketaminecare.roles import Role
 from patients.models import Contraindication, Patient, Screening
 from patients.services import patient_create, screening_record
-from sessions.services.common import OVERRIDE_PERMISSION
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -128,15 +126,3 @@ def test_patient_create_refuses_bad_input_and_writes_nothing(fields, rule, field
         patient_create(date_of_birth=dt.date(1980, 1, 2), **fields)
     assert (caught.value.rule, caught.value.field) == (rule, field)
     assert Patient.objects.count() == before
-
-
-def test_only_clinicians_and_administrators_may_override_course_rules():
-    roles_ensure()
-    holders = {role: user_with_role(username=f"u-{role}", role=role).has_perm(OVERRIDE_PERMISSION) for role in Role}
-    assert holders == {
-        Role.FRONT_DESK: False,
-        Role.CLINICIAN: True,
-        Role.THERAPIST: False,
-        Role.ADMINISTRATOR: True,
-        Role.PATIENT: False,
-    }

@@ -1,0 +1,63 @@
+"""The sweep: due reminders are claimed once, each claim under a lease."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from reminders.models import Channel, Reminder
+from reminders.services.send import reminders_send_batch
+from reminders.services.sweep import reminders_sweep
+from tests.conftest import at
+from tests.reminders.services.outbox_data import Status, book, delivered
+
+pytestmark = pytest.mark.django_db
+
+
+def test_due_reminders_are_claimed_once_and_marked_sent_with_the_message_id(
+    clinic, awake_patient, monday, now, _sms_to_files, mailoutbox
+):
+    course = book(clinic, awake_patient, monday, now)
+    moment = at(monday, 7)  # Monday 07:00: the first session and its window are still ahead
+    due = set(Reminder.objects.filter(due_at__lte=moment).values_list("id", flat=True))
+    assert due
+
+    first = reminders_sweep(now=moment, enqueue=lambda ids, token: None)
+    second = reminders_sweep(now=moment, enqueue=lambda ids, token: None)
+
+    assert {i for _, ids in first.batches for i in ids} == due
+    assert second.claimed == 0
+    for token, ids in first.batches:
+        reminders_send_batch(reminder_ids=ids, claim_token=token, now=moment)
+        again = reminders_send_batch(reminder_ids=ids, claim_token=token, now=moment)
+        assert again.sent == 0 and again.not_ours == len(ids)
+    sent = Reminder.objects.filter(status=Status.SENT)
+    assert set(sent.values_list("id", flat=True)) == due
+    sms = delivered(_sms_to_files)
+    for row in sent.filter(channel=Channel.SMS):
+        assert sms[f"reminder-{row.pk}"]["message_id"] == row.provider_message_id
+    emails = {m.extra_headers["Message-ID"] for m in mailoutbox}
+    assert emails == set(sent.filter(channel=Channel.EMAIL).values_list("provider_message_id", flat=True))
+    assert len(mailoutbox) == sent.filter(channel=Channel.EMAIL).count()
+    assert course.pk
+
+
+def test_an_expired_lease_is_claimed_again_and_the_old_claim_sends_nothing(
+    clinic, awake_patient, monday, now, settings
+):
+    book(clinic, awake_patient, monday, now)
+    moment = at(monday, 7)
+    first = reminders_sweep(now=moment, enqueue=lambda ids, token: None)
+    lease = dt.timedelta(seconds=settings.REMINDER_LEASE_SECONDS)
+    assert first.claimed > 0
+
+    assert reminders_sweep(now=moment + lease - dt.timedelta(seconds=1), enqueue=lambda i, t: None).claimed == 0
+    retaken = reminders_sweep(now=moment + lease + dt.timedelta(seconds=1), enqueue=lambda i, t: None)
+
+    assert retaken.claimed == first.claimed
+    for token, ids in first.batches:
+        assert reminders_send_batch(reminder_ids=ids, claim_token=token, now=moment + lease).not_ours == len(ids)
+    for token, ids in retaken.batches:
+        assert reminders_send_batch(reminder_ids=ids, claim_token=token, now=moment + lease).sent == len(ids)
+    assert set(Reminder.objects.filter(attempts=2).values_list("status", flat=True)) == {Status.SENT}
