@@ -83,9 +83,9 @@ class CalendarView(AuditedViewMixin, APIView):
             "closures overlapping [start, end), by start time, with times on the clinic's wall clock (ISO 8601 "
             "with offset). The range is required, end after start, at most "
             f"{MAX_RANGE.days} days. Front desk, clinicians and administrators see everything; therapists see "
-            "sessions' times without their details; a patient sees only their own sessions, windows and "
-            "appointments and the clinic's closures (naming another patient answers an empty list). Not paged: "
-            "the range bounds the list."
+            "the integration windows, the appointments they hold and the clinic's closures, no sessions; a "
+            "patient sees only their own sessions, windows and appointments and the clinic's closures (naming "
+            "another patient answers an empty list). Not paged: the range bounds the list."
         ),
         parameters=[
             OpenApiParameter("start", OpenApiTypes.DATETIME, required=True, description="ISO 8601 with offset."),
