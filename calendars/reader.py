@@ -30,9 +30,9 @@ from calendars.events import (
     WINDOW_UNBOOKED,
     CalendarQuery,
     Event,
-    Party,
     SessionDetails,
 )
+from calendars.people import People
 from calendars.visibility import Scope, Viewer, visible
 from clinic.models import ClosureDay
 from sessions.models import IntegrationAppointment, IntegrationWindow, TreatmentSession
@@ -70,7 +70,7 @@ def calendar_read(*, query: CalendarQuery, viewer: Viewer) -> list[Event]:
     if scope is None:
         return []
     zone = clinic_zone()
-    people = _People(initials=scope.initials)
+    people = People(initials=scope.initials)
     rows = [
         *_sessions(scope, zone, people),
         *_windows(scope, zone, people),
@@ -85,36 +85,6 @@ def calendar_read(*, query: CalendarQuery, viewer: Viewer) -> list[Event]:
 
 def _utc_start(row: Row) -> dt.datetime:
     return row[0]
-
-
-class _People:
-    """One Party per chair, staff member and patient per answer: rows repeat the same people."""
-
-    def __init__(self, *, initials: bool) -> None:
-        self.initials = initials
-        self.chairs: dict[int, Party] = {}
-        self.staff: dict[int, Party] = {}
-        # A patient and the title suffix staff see (their initials; nothing for a patient).
-        self.patients: dict[int, tuple[Party, str]] = {}
-
-    def patient(self, pk: int, first: str, last: str) -> tuple[Party, str]:
-        entry = self.patients.get(pk)
-        if entry is None:
-            suffix = f" · {first[:1]}.{last[:1]}.".upper() if self.initials else ""
-            entry = self.patients[pk] = (Party(pk, f"{first} {last}"), suffix)
-        return entry
-
-    def chair(self, pk: int, name: str) -> Party:
-        party = self.chairs.get(pk)
-        if party is None:
-            party = self.chairs[pk] = Party(pk, name)
-        return party
-
-    def member(self, pk: int, name: str) -> Party:
-        party = self.staff.get(pk)
-        if party is None:
-            party = self.staff[pk] = Party(pk, name)
-        return party
 
 
 def _excluded_by_filters(query: CalendarQuery, carried: Iterable[str]) -> bool:
@@ -169,7 +139,7 @@ def _session_rows(scope: Scope) -> QuerySet[Any] | None:
     return qs.order_by("starts_at", "id").values_list(*fields)
 
 
-def _sessions(scope: Scope, zone: ZoneInfo, people: _People) -> list[Row]:
+def _sessions(scope: Scope, zone: ZoneInfo, people: People) -> list[Row]:
     rows = _session_rows(scope)
     if rows is None:
         return []
@@ -202,7 +172,7 @@ def _sessions(scope: Scope, zone: ZoneInfo, people: _People) -> list[Row]:
     return out
 
 
-def _windows(scope: Scope, zone: ZoneInfo, people: _People) -> list[Row]:
+def _windows(scope: Scope, zone: ZoneInfo, people: People) -> list[Row]:
     query = scope.query
     if INTEGRATION_WINDOW not in query.types or _excluded_by_filters(query, ("patient",)):
         return []
@@ -239,7 +209,7 @@ def _windows(scope: Scope, zone: ZoneInfo, people: _People) -> list[Row]:
     return out
 
 
-def _appointments(scope: Scope, zone: ZoneInfo, people: _People) -> list[Row]:
+def _appointments(scope: Scope, zone: ZoneInfo, people: People) -> list[Row]:
     query = scope.query
     if INTEGRATION_APPOINTMENT not in query.types or _excluded_by_filters(query, ("therapist", "patient", "staff")):
         return []
