@@ -233,7 +233,7 @@ class RangeFilterSet(filters.FilterSet):
     start = AwareDateTimeFilter(method="filter_noop", help_text="Range start, ISO 8601 with offset.")
     end = AwareDateTimeFilter(method="filter_noop", help_text="Range end, ISO 8601 with offset.")
 
-    def filter_noop(self, queryset: Any, name: str, value: Any) -> Any:
+    def filter_noop(self, queryset: Any, _name: str, _value: Any) -> Any:
         # The range is applied in filter_range, once both bounds are known.
         return queryset
 
