@@ -14,7 +14,6 @@ from calendars.selectors import manages_every_feed, token_hash
 from clinic.models import StaffMember
 from ketaminecare.errors import InvalidInput, InvalidTransition, NotAllowed, NotFound, RuleViolation
 from ketaminecare.roles import Role, user_roles
-from ketaminecare.rules import Rule
 from patients.models import Patient
 from sessions.services.common import now_or
 
@@ -41,9 +40,9 @@ class IssuedFeed:
 def feed_owner_for(*, actor: Any, staff_id: int | None = None, patient_id: int | None = None) -> Owner:
     """The owner of the feed ``actor`` asks to make.
 
-    Without an id the actor's own calendar. Front desk and administrators may name anybody;
-    a clinician or therapist only themselves; a patient only themselves (another patient's id
-    answers 404, as everywhere).
+    Without an id the actor's own calendar. Whoever the access policy lets see every feed (front
+    desk and administrators) may name anybody; a clinician or therapist only themselves; a patient
+    only themselves (another patient's id answers 404, as everywhere).
     """
     roles = user_roles(actor)
     manager = manages_every_feed(actor)
@@ -57,7 +56,7 @@ def feed_owner_for(*, actor: Any, staff_id: int | None = None, patient_id: int |
     own_patient = Patient.objects.filter(user=actor).values_list("id", flat=True).first()
     if own_patient is not None:
         return "patient", own_patient
-    raise InvalidInput(MSG_NO_OWN_CALENDAR, field="staff", rule=Rule.OWNER_REQUIRED)
+    raise InvalidInput(MSG_NO_OWN_CALENDAR, field="staff", rule="owner_required")
 
 
 def _named_patient(*, actor: Any, roles: set[str], manager: bool, patient_id: int) -> Owner:
@@ -66,10 +65,10 @@ def _named_patient(*, actor: Any, roles: set[str], manager: bool, patient_id: in
         return "patient", patient_id
     if not manager:
         if Role.PATIENT in roles or not roles:
-            raise NotFound("No such patient.", field="patient", rule=Rule.EXISTS)
-        raise NotAllowed(MSG_NOT_YOURS, field="patient", rule=Rule.OWN_FEED_ONLY)
+            raise NotFound("No such patient.", field="patient", rule="exists")
+        raise NotAllowed(MSG_NOT_YOURS, field="patient", rule="own_feed_only")
     if not Patient.objects.filter(pk=patient_id).exists():
-        raise NotFound("No such patient.", field="patient", rule=Rule.EXISTS)
+        raise NotFound("No such patient.", field="patient", rule="exists")
     return "patient", patient_id
 
 
@@ -78,9 +77,9 @@ def _named_staff(*, actor: Any, manager: bool, staff_id: int) -> Owner:
     if own == staff_id:
         return "staff", staff_id
     if not manager:
-        raise NotAllowed(MSG_NOT_YOURS, field="staff", rule=Rule.OWN_FEED_ONLY)
+        raise NotAllowed(MSG_NOT_YOURS, field="staff", rule="own_feed_only")
     if not StaffMember.objects.filter(pk=staff_id).exists():
-        raise NotFound("No such staff member.", field="staff", rule=Rule.EXISTS)
+        raise NotFound("No such staff member.", field="staff", rule="exists")
     return "staff", staff_id
 
 
@@ -103,7 +102,7 @@ def feed_issue(*, owner: Owner, now: dt.datetime | None = None) -> IssuedFeed:
             has_access = patient.user is None or patient.user.is_active
             live = CalendarFeed.objects.filter(patient_id=owner_id, revoked_at__isnull=True)
         if not has_access:
-            raise RuleViolation(MSG_OWNER_INACTIVE, field=kind, rule=Rule.FEED_OWNER_ACTIVE)
+            raise RuleViolation(MSG_OWNER_INACTIVE, field=kind, rule="feed_owner_active")
         live.update(revoked_at=now)
         token = secrets.token_urlsafe(TOKEN_BYTES)
         feed = CalendarFeed.objects.create(
@@ -129,7 +128,7 @@ def feed_revoke(*, feed_id: int, now: dt.datetime | None = None) -> CalendarFeed
     with transaction.atomic():
         feed = CalendarFeed.objects.select_for_update().get(pk=feed_id)
         if feed.revoked_at is not None:
-            raise InvalidTransition(MSG_REVOKED, field="revoked_at", rule=Rule.FEED_LIVE)
+            raise InvalidTransition(MSG_REVOKED, field="revoked_at", rule="feed_live")
         feed.revoked_at = now
         feed.save(update_fields=["revoked_at"])
     return feed
