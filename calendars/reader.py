@@ -9,11 +9,13 @@ before any query runs; the reader builds no address of any face.
 from __future__ import annotations
 
 import datetime as dt
+import operator
 from collections.abc import Iterable
+from functools import reduce
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from django.db.models import Exists, OuterRef, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from calendars.events import (
     CANCELLED,
@@ -28,9 +30,9 @@ from calendars.events import (
     WINDOW_UNBOOKED,
     CalendarQuery,
     Event,
-    Party,
     SessionDetails,
 )
+from calendars.people import People
 from calendars.visibility import Scope, Viewer, visible
 from clinic.models import ClosureDay
 from sessions.models import IntegrationAppointment, IntegrationWindow, TreatmentSession
@@ -68,11 +70,11 @@ def calendar_read(*, query: CalendarQuery, viewer: Viewer) -> list[Event]:
     if scope is None:
         return []
     zone = clinic_zone()
-    people = _People(initials=scope.initials)
+    people = People(initials=scope.initials)
     rows = [
         *_sessions(scope, zone, people),
-        *_windows(scope.query, zone, people),
-        *_appointments(scope.query, zone, people),
+        *_windows(scope, zone, people),
+        *_appointments(scope, zone, people),
         *_closures(scope.query, zone),
     ]
     # Each part comes ordered by its UTC start; a stable sort on the UTC instant merges them
@@ -83,36 +85,6 @@ def calendar_read(*, query: CalendarQuery, viewer: Viewer) -> list[Event]:
 
 def _utc_start(row: Row) -> dt.datetime:
     return row[0]
-
-
-class _People:
-    """One Party per chair, staff member and patient per answer: rows repeat the same people."""
-
-    def __init__(self, *, initials: bool) -> None:
-        self.initials = initials
-        self.chairs: dict[int, Party] = {}
-        self.staff: dict[int, Party] = {}
-        # A patient and the title suffix staff see (their initials; nothing for a patient).
-        self.patients: dict[int, tuple[Party, str]] = {}
-
-    def patient(self, pk: int, first: str, last: str) -> tuple[Party, str]:
-        entry = self.patients.get(pk)
-        if entry is None:
-            suffix = f" · {first[:1]}.{last[:1]}.".upper() if self.initials else ""
-            entry = self.patients[pk] = (Party(pk, f"{first} {last}"), suffix)
-        return entry
-
-    def chair(self, pk: int, name: str) -> Party:
-        party = self.chairs.get(pk)
-        if party is None:
-            party = self.chairs[pk] = Party(pk, name)
-        return party
-
-    def member(self, pk: int, name: str) -> Party:
-        party = self.staff.get(pk)
-        if party is None:
-            party = self.staff[pk] = Party(pk, name)
-        return party
 
 
 def _excluded_by_filters(query: CalendarQuery, carried: Iterable[str]) -> bool:
@@ -136,18 +108,24 @@ def _filtered(qs: QuerySet[Any], **filters: frozenset[int] | None) -> QuerySet[A
     return qs
 
 
+def _session_phases(scope: Scope) -> Q | None:
+    """The sessions of the kinds asked for, each kept to the viewer's own rows where the policy
+    says so; None when no session kind is asked for."""
+    phases = {SESSION: TreatmentSession.Phase.INDUCTION, MAINTENANCE_SESSION: TreatmentSession.Phase.MAINTENANCE}
+    asked = [kind for kind in phases if kind in scope.query.types]
+    if not asked:
+        return None
+    if len(asked) == len(phases) and not scope.owned.keys() & set(phases):
+        return Q()
+    return reduce(operator.or_, (Q(phase=phases[kind]) & scope.owned.get(kind, Q()) for kind in asked))
+
+
 def _session_rows(scope: Scope) -> QuerySet[Any] | None:
     query = scope.query
-    phases = []
-    if SESSION in query.types:
-        phases.append(TreatmentSession.Phase.INDUCTION)
-    if MAINTENANCE_SESSION in query.types:
-        phases.append(TreatmentSession.Phase.MAINTENANCE)
-    if not phases or _excluded_by_filters(query, ("chair", "clinician", "patient", "staff")):
+    phases = _session_phases(scope)
+    if phases is None or _excluded_by_filters(query, ("chair", "clinician", "patient", "staff")):
         return None
-    qs = TreatmentSession.objects.filter(starts_at__lt=query.end, ends_at__gt=query.start)
-    if len(phases) == 1:
-        qs = qs.filter(phase=phases[0])
+    qs = TreatmentSession.objects.filter(phases, starts_at__lt=query.end, ends_at__gt=query.start)
     if not query.include_cancelled:
         qs = qs.exclude(status=TreatmentSession.Status.CANCELLED)
     qs = _filtered(qs, chair_id=query.chair_ids, clinician_id=query.clinician_ids, patient_id=query.patient_ids)
@@ -161,7 +139,7 @@ def _session_rows(scope: Scope) -> QuerySet[Any] | None:
     return qs.order_by("starts_at", "id").values_list(*fields)
 
 
-def _sessions(scope: Scope, zone: ZoneInfo, people: _People) -> list[Row]:
+def _sessions(scope: Scope, zone: ZoneInfo, people: People) -> list[Row]:
     rows = _session_rows(scope)
     if rows is None:
         return []
@@ -194,10 +172,13 @@ def _sessions(scope: Scope, zone: ZoneInfo, people: _People) -> list[Row]:
     return out
 
 
-def _windows(query: CalendarQuery, zone: ZoneInfo, people: _People) -> list[Row]:
+def _windows(scope: Scope, zone: ZoneInfo, people: People) -> list[Row]:
+    query = scope.query
     if INTEGRATION_WINDOW not in query.types or _excluded_by_filters(query, ("patient",)):
         return []
-    qs = IntegrationWindow.objects.filter(opens_at__lt=query.end, closes_at__gt=query.start)
+    qs = IntegrationWindow.objects.filter(
+        scope.owned.get(INTEGRATION_WINDOW, Q()), opens_at__lt=query.end, closes_at__gt=query.start
+    )
     if not query.include_cancelled:
         qs = qs.filter(cancelled_at__isnull=True)
     qs = _filtered(qs, patient_id=query.patient_ids)
@@ -228,10 +209,13 @@ def _windows(query: CalendarQuery, zone: ZoneInfo, people: _People) -> list[Row]
     return out
 
 
-def _appointments(query: CalendarQuery, zone: ZoneInfo, people: _People) -> list[Row]:
+def _appointments(scope: Scope, zone: ZoneInfo, people: People) -> list[Row]:
+    query = scope.query
     if INTEGRATION_APPOINTMENT not in query.types or _excluded_by_filters(query, ("therapist", "patient", "staff")):
         return []
-    qs = IntegrationAppointment.objects.filter(starts_at__lt=query.end, ends_at__gt=query.start)
+    qs = IntegrationAppointment.objects.filter(
+        scope.owned.get(INTEGRATION_APPOINTMENT, Q()), starts_at__lt=query.end, ends_at__gt=query.start
+    )
     if not query.include_cancelled:
         qs = qs.exclude(status=IntegrationAppointment.Status.CANCELLED)
     qs = _filtered(qs, therapist_id=query.therapist_ids, patient_id=query.patient_ids)

@@ -8,10 +8,8 @@ from typing import Any
 from django.db.models import Q, QuerySet
 
 from calendars.models import CalendarFeed
-from ketaminecare.roles import Role, user_roles
-
-# The roles that may manage anybody's feed; everyone else manages their own.
-MANAGERS = (Role.FRONT_DESK, Role.ADMINISTRATOR)
+from ketaminecare.access.labels import CALENDAR_FEED
+from ketaminecare.access.records import scope_q, sees_all
 
 # A feed lives only as long as its owner's access: a staff member who is active and can sign in,
 # or a patient whose account (when they have one) is open.
@@ -29,20 +27,19 @@ def feed_for_token(token: str) -> CalendarFeed | None:
     lost their access, alike)."""
     return (
         CalendarFeed.objects.filter(OWNER_HAS_ACCESS, token_hash=token_hash(token), revoked_at__isnull=True)
-        .only("id", "staff_id", "patient_id")
+        # The staff owner's role: the access policy reads the feed's rows by it.
+        .select_related("staff")
+        .only("id", "staff_id", "patient_id", "staff__role")
         .first()
     )
 
 
 def feeds_manageable_by(user: Any) -> QuerySet[CalendarFeed]:
-    """The feeds a user may see and manage: front desk and administrators all of them, anyone
-    else their own (a staff member's feed, a patient's feed)."""
-    roles = user_roles(user)
-    if roles & set(MANAGERS):
-        return CalendarFeed.objects.all()
-    qs = CalendarFeed.objects.none()
-    if roles & {Role.CLINICIAN, Role.THERAPIST}:
-        qs = qs | CalendarFeed.objects.filter(staff__user=user)
-    if Role.PATIENT in roles:
-        qs = qs | CalendarFeed.objects.filter(patient__user=user)
-    return qs
+    """The feeds a user may see and manage, as the access policy's records scope says: front desk
+    and administrators all of them, anyone else their own (a staff member's, a patient's)."""
+    return CalendarFeed.objects.filter(scope_q(user, CALENDAR_FEED))
+
+
+def manages_every_feed(user: Any) -> bool:
+    """Whether ``user`` may manage anybody's feed (and so name any staff member or patient)."""
+    return sees_all(user, CALENDAR_FEED)

@@ -10,10 +10,11 @@ from typing import Any, Literal
 from django.db import transaction
 
 from calendars.models import CalendarFeed
-from calendars.selectors import MANAGERS, token_hash
+from calendars.selectors import manages_every_feed, token_hash
 from clinic.models import StaffMember
 from ketaminecare.errors import InvalidInput, InvalidTransition, NotAllowed, NotFound, RuleViolation
 from ketaminecare.roles import Role, user_roles
+from ketaminecare.rules import Rule
 from patients.models import Patient
 from sessions.services.common import now_or
 
@@ -40,12 +41,12 @@ class IssuedFeed:
 def feed_owner_for(*, actor: Any, staff_id: int | None = None, patient_id: int | None = None) -> Owner:
     """The owner of the feed ``actor`` asks to make.
 
-    Without an id the actor's own calendar. Front desk and administrators may name anybody;
-    a clinician or therapist only themselves; a patient only themselves (another patient's id
-    answers 404, as everywhere).
+    Without an id the actor's own calendar. Whoever the access policy lets see every feed (front
+    desk and administrators) may name anybody; a clinician or therapist only themselves; a patient
+    only themselves (another patient's id answers 404, as everywhere).
     """
     roles = user_roles(actor)
-    manager = bool(roles & set(MANAGERS))
+    manager = manages_every_feed(actor)
     if patient_id is not None:
         return _named_patient(actor=actor, roles=roles, manager=manager, patient_id=patient_id)
     if staff_id is not None:
@@ -56,7 +57,7 @@ def feed_owner_for(*, actor: Any, staff_id: int | None = None, patient_id: int |
     own_patient = Patient.objects.filter(user=actor).values_list("id", flat=True).first()
     if own_patient is not None:
         return "patient", own_patient
-    raise InvalidInput(MSG_NO_OWN_CALENDAR, field="staff", rule="owner_required")
+    raise InvalidInput(MSG_NO_OWN_CALENDAR, field="staff", rule=Rule.OWNER_REQUIRED)
 
 
 def _named_patient(*, actor: Any, roles: set[str], manager: bool, patient_id: int) -> Owner:
@@ -65,10 +66,10 @@ def _named_patient(*, actor: Any, roles: set[str], manager: bool, patient_id: in
         return "patient", patient_id
     if not manager:
         if Role.PATIENT in roles or not roles:
-            raise NotFound("No such patient.", field="patient", rule="exists")
-        raise NotAllowed(MSG_NOT_YOURS, field="patient", rule="own_feed_only")
+            raise NotFound("No such patient.", field="patient", rule=Rule.EXISTS)
+        raise NotAllowed(MSG_NOT_YOURS, field="patient", rule=Rule.OWN_FEED_ONLY)
     if not Patient.objects.filter(pk=patient_id).exists():
-        raise NotFound("No such patient.", field="patient", rule="exists")
+        raise NotFound("No such patient.", field="patient", rule=Rule.EXISTS)
     return "patient", patient_id
 
 
@@ -77,9 +78,9 @@ def _named_staff(*, actor: Any, manager: bool, staff_id: int) -> Owner:
     if own == staff_id:
         return "staff", staff_id
     if not manager:
-        raise NotAllowed(MSG_NOT_YOURS, field="staff", rule="own_feed_only")
+        raise NotAllowed(MSG_NOT_YOURS, field="staff", rule=Rule.OWN_FEED_ONLY)
     if not StaffMember.objects.filter(pk=staff_id).exists():
-        raise NotFound("No such staff member.", field="staff", rule="exists")
+        raise NotFound("No such staff member.", field="staff", rule=Rule.EXISTS)
     return "staff", staff_id
 
 
@@ -102,7 +103,7 @@ def feed_issue(*, owner: Owner, now: dt.datetime | None = None) -> IssuedFeed:
             has_access = patient.user is None or patient.user.is_active
             live = CalendarFeed.objects.filter(patient_id=owner_id, revoked_at__isnull=True)
         if not has_access:
-            raise RuleViolation(MSG_OWNER_INACTIVE, field=kind, rule="feed_owner_active")
+            raise RuleViolation(MSG_OWNER_INACTIVE, field=kind, rule=Rule.FEED_OWNER_ACTIVE)
         live.update(revoked_at=now)
         token = secrets.token_urlsafe(TOKEN_BYTES)
         feed = CalendarFeed.objects.create(
@@ -128,7 +129,7 @@ def feed_revoke(*, feed_id: int, now: dt.datetime | None = None) -> CalendarFeed
     with transaction.atomic():
         feed = CalendarFeed.objects.select_for_update().get(pk=feed_id)
         if feed.revoked_at is not None:
-            raise InvalidTransition(MSG_REVOKED, field="revoked_at", rule="feed_live")
+            raise InvalidTransition(MSG_REVOKED, field="revoked_at", rule=Rule.FEED_LIVE)
         feed.revoked_at = now
         feed.save(update_fields=["revoked_at"])
     return feed

@@ -10,6 +10,7 @@ from django import forms
 from calendars.events import EVENT_TYPES, MAX_ID, MAX_RANGE, CalendarQuery
 from ketaminecare.api.serializers import AwareDateTimeFormField
 from ketaminecare.errors import InvalidInput
+from ketaminecare.rules import Rule
 from sessions.selectors import clinic_zone
 
 MSG_RANGE_REQUIRED = "Give the range: start and end, ISO 8601 with a UTC offset."
@@ -27,17 +28,17 @@ MIN_YEAR, MAX_YEAR = 1900, 2999
 def _datetime(params: Any, name: str) -> dt.datetime:
     raw = params.get(name)
     if raw is None or not raw.strip():
-        raise InvalidInput(MSG_RANGE_REQUIRED, field=name, rule="range_required")
+        raise InvalidInput(MSG_RANGE_REQUIRED, field=name, rule=Rule.RANGE_REQUIRED)
     try:
         value = AwareDateTimeFormField().clean(raw)
     except forms.ValidationError as exc:
-        raise InvalidInput(exc.messages[0], field=name, rule=exc.code or "invalid") from exc
+        raise InvalidInput(exc.messages[0], field=name, rule=exc.code or Rule.INVALID) from exc
     try:
         utc = value.astimezone(dt.UTC)
     except (OverflowError, ValueError) as exc:
-        raise InvalidInput(MSG_OUT_OF_RANGE, field=name, rule="out_of_range") from exc
+        raise InvalidInput(MSG_OUT_OF_RANGE, field=name, rule=Rule.OUT_OF_RANGE) from exc
     if not MIN_YEAR <= utc.year <= MAX_YEAR:
-        raise InvalidInput(MSG_OUT_OF_RANGE, field=name, rule="out_of_range")
+        raise InvalidInput(MSG_OUT_OF_RANGE, field=name, rule=Rule.OUT_OF_RANGE)
     return utc
 
 
@@ -51,11 +52,11 @@ def _ids(params: Any, name: str) -> frozenset[int] | None:
         return None
     values = _values(params, name)
     if not values or len(values) > MAX_IDS:
-        raise InvalidInput(f"Give 1 to {MAX_IDS} ids.", field=name, rule="id_list")
+        raise InvalidInput(f"Give 1 to {MAX_IDS} ids.", field=name, rule=Rule.ID_LIST)
     ids = set()
     for value in values:
         if not value.isdigit() or not 1 <= int(value) <= MAX_ID:
-            raise InvalidInput(MSG_BAD_ID, field=name, rule="id_list")
+            raise InvalidInput(MSG_BAD_ID, field=name, rule=Rule.ID_LIST)
         ids.add(int(value))
     return frozenset(ids)
 
@@ -69,7 +70,7 @@ def _flag(params: Any, name: str) -> bool:
         return True
     if value in ("0", "false", "no", "off", ""):
         return False
-    raise InvalidInput(MSG_BAD_FLAG, field=name, rule="boolean")
+    raise InvalidInput(MSG_BAD_FLAG, field=name, rule=Rule.BOOLEAN)
 
 
 def _types(params: Any) -> frozenset[str]:
@@ -78,7 +79,7 @@ def _types(params: Any) -> frozenset[str]:
     asked = _values(params, "type")
     unknown = [t for t in asked if t not in EVENT_TYPES]
     if unknown or not asked:
-        raise InvalidInput(MSG_BAD_TYPE, field="type", rule="event_type")
+        raise InvalidInput(MSG_BAD_TYPE, field="type", rule=Rule.EVENT_TYPE)
     return frozenset(asked)
 
 
@@ -87,13 +88,13 @@ def calendar_query(params: Any) -> CalendarQuery:
     start = _datetime(params, "start")
     end = _datetime(params, "end")
     if end <= start:
-        raise InvalidInput(MSG_RANGE_INVERTED, field="end", rule="range_inverted")
+        raise InvalidInput(MSG_RANGE_INVERTED, field="end", rule=Rule.RANGE_INVERTED)
     # 93 days on the clinic's wall clock: local midnight to local midnight 93 days on is
     # allowed even when daylight saving ends in between (93 days and one hour elapsed).
     zone = clinic_zone()
     wall_start, wall_end = start.astimezone(zone).replace(tzinfo=None), end.astimezone(zone).replace(tzinfo=None)
     if wall_end - wall_start > MAX_RANGE:
-        raise InvalidInput(MSG_RANGE_TOO_LONG, field="end", rule="range_too_long")
+        raise InvalidInput(MSG_RANGE_TOO_LONG, field="end", rule=Rule.RANGE_TOO_LONG)
     return CalendarQuery(
         start=start,
         end=end,

@@ -19,7 +19,6 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.generics import ListAPIView
-from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.renderers import BaseRenderer, BrowsableAPIRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -30,14 +29,16 @@ from api.calendars.serializers import CalendarSerializer, FeedCreateSerializer, 
 from audit.hooks import AuditedViewMixin
 from audit.models import AuditEvent
 from calendars.events import EVENT_TYPES, MAX_RANGE
-from calendars.feeds import FeedOwner, feed_ical
+from calendars.feeds import feed_ical, feed_owner
 from calendars.json import events_json, link_prefixes
 from calendars.reader import calendar_read
 from calendars.selectors import feed_for_token, feeds_manageable_by
 from calendars.services import IssuedFeed, feed_issue, feed_owner_for, feed_revoke, feed_rotate
 from calendars.visibility import calendar_viewer
+from ketaminecare.api.permissions import ActionRoles
 from ketaminecare.api.schema import error_responses
 from ketaminecare.errors import NotAllowed, NotFound
+from ketaminecare.rules import Rule
 
 MSG_NO_CALENDAR_ROLE = "Your role has no calendar."
 
@@ -70,7 +71,8 @@ def _ids_parameter(name: str, carried_by: str) -> OpenApiParameter:
 class CalendarView(AuditedViewMixin, APIView):
     """Every kind of event between two instants, in one list, as the caller's role may see it."""
 
-    permission_classes = (IsAuthenticated,)
+    permission_classes = (ActionRoles,)
+    policy_resource = "calendar"
     renderer_classes = (ORJSONRenderer, BrowsableAPIRenderer)
 
     @extend_schema(
@@ -81,9 +83,9 @@ class CalendarView(AuditedViewMixin, APIView):
             "closures overlapping [start, end), by start time, with times on the clinic's wall clock (ISO 8601 "
             "with offset). The range is required, end after start, at most "
             f"{MAX_RANGE.days} days. Front desk, clinicians and administrators see everything; therapists see "
-            "sessions' times without their details; a patient sees only their own sessions, windows and "
-            "appointments and the clinic's closures (naming another patient answers an empty list). Not paged: "
-            "the range bounds the list."
+            "the integration windows, the appointments they hold and the clinic's closures, no sessions; a "
+            "patient sees only their own sessions, windows and appointments and the clinic's closures (naming "
+            "another patient answers an empty list). Not paged: the range bounds the list."
         ),
         parameters=[
             OpenApiParameter("start", OpenApiTypes.DATETIME, required=True, description="ISO 8601 with offset."),
@@ -114,7 +116,7 @@ class CalendarView(AuditedViewMixin, APIView):
         query = calendar_query(request.query_params)
         viewer = calendar_viewer(request.user)
         if viewer is None:
-            raise NotAllowed(MSG_NO_CALENDAR_ROLE, rule="calendar_role")
+            raise NotAllowed(MSG_NO_CALENDAR_ROLE, rule=Rule.CALENDAR_ROLE)
         events = events_json(calendar_read(query=query, viewer=viewer), links=link_prefixes(request.build_absolute_uri))
         # The plain dicts name each event's patient: the trail records every patient shown.
         self.audit_touch(*events)
@@ -146,7 +148,8 @@ def _issued(request: Request, issued: IssuedFeed) -> dict[str, Any]:
 class FeedListView(ListAPIView):
     """The feeds you may manage (never their tokens), and a new feed (its token shown once)."""
 
-    permission_classes = (IsAuthenticated,)
+    permission_classes = (ActionRoles,)
+    policy_resource = "feeds"
     serializer_class = FeedSerializer
     filter_backends = ()
 
@@ -183,7 +186,8 @@ class FeedListView(ListAPIView):
 
 
 class FeedRotateView(APIView):
-    permission_classes = (IsAuthenticated,)
+    permission_classes = (ActionRoles,)
+    policy_resource = "feeds.rotate"
 
     @extend_schema(
         operation_id="calendar_feed_rotate",
@@ -197,7 +201,8 @@ class FeedRotateView(APIView):
 
 
 class FeedRevokeView(APIView):
-    permission_classes = (IsAuthenticated,)
+    permission_classes = (ActionRoles,)
+    policy_resource = "feeds.revoke"
 
     @extend_schema(
         operation_id="calendar_feed_revoke",
@@ -216,7 +221,8 @@ class FeedICalView(AuditedViewMixin, APIView):
     audit_channel = AuditEvent.Channel.FEED
 
     authentication_classes = ()
-    permission_classes = (AllowAny,)
+    permission_classes = (ActionRoles,)
+    policy_resource = "feeds.ics"
 
     @extend_schema(
         operation_id="calendar_feed_ics",
@@ -234,11 +240,9 @@ class FeedICalView(AuditedViewMixin, APIView):
     def get(self, _request: Request, token: str) -> HttpResponse:
         feed = feed_for_token(token)
         if feed is None:
-            raise NotFound("No such calendar feed.", rule="feed_exists")
+            raise NotFound("No such calendar feed.", rule=Rule.FEED_EXISTS)
         shown: set[int] = set()
-        body = feed_ical(
-            FeedOwner(staff_id=feed.staff_id, patient_id=feed.patient_id), now=timezone.now(), patients=shown
-        )
+        body = feed_ical(feed_owner(feed), now=timezone.now(), patients=shown)
         # A patient's own feed, or a staff feed showing patients' initials and times: one event
         # naming the feed and every patient it showed (none: nothing recorded).
         self.audit_touch(feed, patient_ids=shown)

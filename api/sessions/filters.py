@@ -28,7 +28,7 @@ class SessionFilter(RangeFilterSet):
         model = TreatmentSession
         fields: list[str] = []
 
-    def filter_upcoming(self, queryset: Any, name: str, value: bool | None) -> Any:
+    def filter_upcoming(self, queryset: Any, _name: str, value: bool | None) -> Any:
         if value is None:
             return queryset
         upcoming = {"ends_at__gt": timezone.now(), "status__in": TreatmentSession.OCCUPYING_STATUSES}
@@ -88,17 +88,17 @@ class WindowFilter(RangeFilterSet):
             queryset = queryset.filter(opens_at__lt=end)
         return queryset
 
-    def filter_therapist(self, queryset: Any, name: str, value: Any) -> Any:
+    def filter_therapist(self, queryset: Any, _name: str, value: Any) -> Any:
         booked = IntegrationAppointment.objects.filter(
             therapist_id=value, status__in=IntegrationAppointment.OCCUPYING_STATUSES
         ).values("window_id")
         return queryset.filter(pk__in=booked)
 
-    def filter_date(self, queryset: Any, name: str, value: dt.date) -> Any:
+    def filter_date(self, queryset: Any, _name: str, value: dt.date) -> Any:
         start, end = day_bounds(value, value, clinic_zone())
         return queryset.filter(opens_at__lt=end, closes_at__gt=start)
 
-    def filter_upcoming(self, queryset: Any, name: str, value: bool | None) -> Any:
+    def filter_upcoming(self, queryset: Any, _name: str, value: bool | None) -> Any:
         if value is None:
             return queryset
         now = timezone.now()
@@ -116,7 +116,7 @@ class AppointmentFilter(RangeFilterSet):
         model = IntegrationAppointment
         fields: list[str] = []
 
-    def filter_upcoming(self, queryset: Any, name: str, value: bool | None) -> Any:
+    def filter_upcoming(self, queryset: Any, _name: str, value: bool | None) -> Any:
         if value is None:
             return queryset
         upcoming = {"ends_at__gt": timezone.now(), "status": IntegrationAppointment.Status.BOOKED}

@@ -59,12 +59,9 @@ OWNER_PATHS: dict[str, dict[str, str]] = {
 }
 
 
-def calendar_scopes(user: Any) -> dict[str, str]:
-    """For each event kind ``user`` sees at all: ``ALL`` or ``OWN`` (kinds seen by none left out).
-
-    Several roles widen: ``ALL`` from any role wins over ``OWN``.
-    """
-    roles = user_roles(user)
+def scopes_for_roles(roles: set[str]) -> dict[str, str]:
+    """For each event kind someone holding ``roles`` sees at all: ``ALL`` or ``OWN`` (kinds seen
+    by none left out). Several roles widen: ``ALL`` from any role wins over ``OWN``."""
     answer: dict[str, str] = {}
     for kind, row in CALENDAR_EVENTS.items():
         scopes = {row[role] for role in roles if role in row} - {NONE}
@@ -73,8 +70,21 @@ def calendar_scopes(user: Any) -> dict[str, str]:
     return answer
 
 
+def owner_paths_for_roles(roles: set[str], kind: str) -> list[str]:
+    """For an ``OWN`` kind: the relation paths from the event's record to the owner that make it
+    theirs, for someone holding ``roles``."""
+    return sorted({path for role, path in OWNER_PATHS.get(kind, {}).items() if role in roles})
+
+
+def calendar_scopes(user: Any) -> dict[str, str]:
+    """For each event kind ``user`` sees at all: ``ALL`` or ``OWN`` (kinds seen by none left out).
+
+    Several roles widen: ``ALL`` from any role wins over ``OWN``.
+    """
+    return scopes_for_roles(user_roles(user))
+
+
 def calendar_owner_paths(user: Any, kind: str) -> list[str]:
     """For an ``OWN`` kind: the relation paths from the event's record to ``user`` that make it
     theirs (filter ``Q(**{path: user})`` for each, joined with OR)."""
-    roles = user_roles(user)
-    return sorted({path for role, path in OWNER_PATHS.get(kind, {}).items() if role in roles})
+    return owner_paths_for_roles(user_roles(user), kind)

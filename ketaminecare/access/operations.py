@@ -66,7 +66,7 @@ OPERATIONS: dict[str, dict[str, frozenset[str]]] = {
                             "book": CLINIC_WIDE | {TH}},
     "appointments":        {"list": EVERYONE, "retrieve": EVERYONE, "move": CLINIC_WIDE | {TH},
                             "cancel": CLINIC_WIDE | {TH}, "record": frozenset({TH, AD})},
-    # Every role has a calendar and a feed of its own, scoped by calendar.CALENDAR_EVENTS;
+    # Every role has a calendar and a feed of its own, scoped by events.CALENDAR_EVENTS;
     # whoever holds a feed's secret URL reads it.
     "calendar":            {"get": SELF},
     "feeds":               {"get": SELF, "post": SELF},
@@ -96,15 +96,9 @@ RESOURCE_RECORDS: dict[str, tuple[str, str | None]] = {
     "feeds.revoke": (L.CALENDAR_FEED, None),
 }
 
-# Views that do not (yet) name their resource, by URL name: the API root and the calendar's
-# views, which name theirs when the calendar reader is rewritten (then these lines go).
+# Views that name no resource of their own, by URL name: the API root, whose links anyone reads.
 ROUTE_RESOURCES: dict[str, str] = {
     "api-root": "root",
-    "calendar": "calendar",
-    "calendar-feed-list": "feeds",
-    "calendar-feed-rotate": "feeds.rotate",
-    "calendar-feed-revoke": "feeds.revoke",
-    "calendar-feed-ics": "feeds.ics",
 }
 
 

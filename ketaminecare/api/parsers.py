@@ -14,6 +14,7 @@ from rest_framework import status
 from rest_framework.exceptions import APIException, ParseError
 from rest_framework.parsers import JSONParser
 from rest_framework.utils import json
+from typing_extensions import override
 
 MSG_TOO_DEEP = "The JSON body is nested too deep."
 
@@ -25,6 +26,7 @@ class BodyTooLarge(APIException):
 
 
 class BoundedJSONParser(JSONParser):
+    @override
     def parse(self, stream: Any, media_type: str | None = None, parser_context: Any = None) -> Any:
         limit = settings.MAX_REQUEST_BODY_BYTES
         raw = stream.read(limit + 1) if stream is not None else b""

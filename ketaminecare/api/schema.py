@@ -2,9 +2,9 @@
 
 Views may still name their error responses in ``extend_schema``; what they leave out is added
 here from what the view is: any request can fail authentication (401) or validation (400), a
-view with permissions can refuse (403), an object path or a paged list can miss (404), a write
-can conflict with the clinic's state (409) or come in a media type it does not read (415), and
-a throttled view can answer 429.
+view with permissions can refuse (403, unless they or the access policy let anyone through), an
+object path or a paged list can miss (404), a write can conflict with the clinic's state (409) or
+come in a media type it does not read (415), and a throttled view can answer 429.
 """
 
 from __future__ import annotations
@@ -15,6 +15,8 @@ from drf_spectacular.openapi import AutoSchema as SpectacularAutoSchema
 from drf_spectacular.utils import OpenApiResponse
 from rest_framework.permissions import AllowAny
 
+from ketaminecare.access.operations import ANYONE, roles_of
+from ketaminecare.api.permissions import policy_action_of
 from ketaminecare.api.serializers import ErrorSerializer
 
 ERROR_DESCRIPTIONS = {
@@ -38,8 +40,7 @@ def error_responses(*codes: int) -> dict[int, OpenApiResponse]:
 class AutoSchema(SpectacularAutoSchema):
     def _error_codes(self) -> list[str]:
         codes = ["400", "401"]
-        permissions = getattr(self.view, "permission_classes", ())
-        if not all(issubclass(p, AllowAny) for p in permissions) or not permissions:
+        if self._can_refuse():
             codes.append("403")
         if "{" in self.path or self._is_list_view():
             codes.append("404")
@@ -50,6 +51,18 @@ class AutoSchema(SpectacularAutoSchema):
         if getattr(self.view, "throttle_classes", ()) and getattr(self.view, "throttle_scope", None):
             codes.append("429")
         return codes
+
+    def _can_refuse(self) -> bool:
+        """Whether the view's permissions can answer 403: not when they let anyone through, by
+        AllowAny or by the policy opening the operation to anyone."""
+        permissions = getattr(self.view, "permission_classes", ())
+        if not permissions:
+            return True
+        if all(issubclass(p, AllowAny) for p in permissions):
+            return False
+        resource = getattr(self.view, "policy_resource", None)
+        allowed = roles_of(resource, policy_action_of(self.view, self.method)) if resource else None
+        return not (allowed is not None and ANYONE in allowed)
 
     def _get_response_bodies(self, direction: Any = "response") -> Any:
         responses = super()._get_response_bodies(direction)

@@ -233,7 +233,8 @@ class RangeFilterSet(filters.FilterSet):
     start = AwareDateTimeFilter(method="filter_noop", help_text="Range start, ISO 8601 with offset.")
     end = AwareDateTimeFilter(method="filter_noop", help_text="Range end, ISO 8601 with offset.")
 
-    def filter_noop(self, queryset: Any, name: str, value: Any) -> Any:
+    # The schema reads the type of the ``value`` argument, so it keeps its name though unused.
+    def filter_noop(self, queryset: Any, _name: str, value: Any) -> Any:  # noqa: ARG002
         # The range is applied in filter_range, once both bounds are known.
         return queryset
 

@@ -228,8 +228,7 @@ def test_therapists_get_403_on_patients_and_sessions(matrix_world: World, path: 
 
 
 # ---------------------------------------------------------------------------------------------
-# The calendar's rows (ketaminecare.access.events): the calendar reader is wired to them when it
-# is rewritten; until then the therapist's case is the known leak, held here as a strict xfail.
+# The calendar's rows (ketaminecare.access.events), which the calendar reader asks.
 
 CALENDAR = "/api/v1/calendar/?start=2031-06-01T00:00:00Z&end=2031-06-30T00:00:00Z"
 
@@ -259,6 +258,5 @@ def test_calendar_shows_each_role_the_events_the_policy_gives_it(matrix_world: W
     assert not calendar_breaches(matrix_world, role)
 
 
-@pytest.mark.xfail(strict=True, reason="the calendar reader is wired to the policy's calendar rows in its rewrite")
 def test_calendar_shows_therapists_no_sessions_and_only_their_own_appointments(matrix_world: World):  # noqa: F811
     assert not calendar_breaches(matrix_world, "therapist")

@@ -11,6 +11,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from clinic.models import ClosureDay
+from ketaminecare.roles import Role
 from sessions.models import TreatmentSession
 from sessions.services.booking import session_reschedule
 from sessions.services.lifecycle import session_cancel, session_hold
@@ -161,7 +162,7 @@ def test_patient_sees_only_their_own_rows_and_never_another_patients(clinic: fac
     assert refused.json()["field"] == "include_cancelled"
 
 
-def test_therapist_sees_sessions_times_but_no_clinical_details(clinic: factories.Clinic, patient: Any) -> None:
+def test_therapist_sees_no_sessions_and_only_their_own_appointments(clinic: factories.Clinic, patient: Any) -> None:
     monday = dt.date(2031, 6, 2)
     held = session_add(
         patient=patient, protocol=clinic.protocol, chair=clinic.chairs[0], clinician=clinic.clinicians[0],
@@ -172,20 +173,27 @@ def test_therapist_sees_sessions_times_but_no_clinical_details(clinic: factories
         patient=other, protocol=clinic.protocol, chair=clinic.chairs[1], clinician=clinic.clinicians[1],
         starts_at=at(monday, 9),
     )  # fmt: skip
-    appointment_add(booked, clinic.therapists[0])
+    mine = appointment_add(booked, clinic.therapists[0])
+    third = factories.screened_patient(clinician=clinic.clinicians[0])
+    elsewhere = session_add(
+        patient=third, protocol=clinic.protocol, chair=clinic.chairs[0], clinician=clinic.clinicians[0],
+        starts_at=at(monday + dt.timedelta(days=1), 9),
+    )  # fmt: skip
+    appointment_add(elsewhere, factories.staff(Role.THERAPIST))
     session_hold(session_id=held.pk, reason="Blood pressure 168/102 before dosing")
     start, end = at(monday, 0), at(monday + dt.timedelta(days=7), 0)
 
     therapist = calendar(client_for(clinic.therapists[0].user), start, end)
     clinician = calendar(client_for(clinic.clinicians[0].user), start, end)
 
-    sessions = by_type(therapist, "session")
-    assert {s["id"] for s in sessions} == {held.pk, booked.pk}
-    assert all(s["details"] is None for s in sessions)
-    assert all(s["start"] == "2031-06-02T09:00:00-04:00" for s in sessions)
+    # Infusions are not the therapists' business (the policy's calendar rows, as in sessions/).
+    assert by_type(therapist, "session") == []
+    assert by_type(therapist, "maintenance_session") == []
     assert "Blood pressure" not in str(therapist)
-    assert len(by_type(therapist, "integration_appointment")) == 1
-    assert len(by_type(therapist, "integration_window")) == 1  # the held session's window is cancelled
+    # Their own appointment only, never another therapist's.
+    assert [a["id"] for a in by_type(therapist, "integration_appointment")] == [mine.pk]
+    # Every open window, where they book (the held session's window is cancelled).
+    assert len(by_type(therapist, "integration_window")) == 2
     full = {s["id"]: s["details"] for s in by_type(clinician, "session")}
     assert full[held.pk]["hold_reason"] == "Blood pressure 168/102 before dosing"
     # The front desk books around a held session but never reads why it was held.

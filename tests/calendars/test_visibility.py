@@ -6,9 +6,18 @@ import datetime as dt
 
 import pytest
 
-from calendars.events import CalendarQuery
+from calendars.events import (
+    CLOSURE,
+    INTEGRATION_APPOINTMENT,
+    INTEGRATION_WINDOW,
+    MAINTENANCE_SESSION,
+    SESSION,
+    CalendarQuery,
+)
 from calendars.visibility import MSG_CANCELLED_STAFF_ONLY, Viewer, Visibility, feed_viewer, visible
+from ketaminecare.access.events import scopes_for_roles
 from ketaminecare.errors import NotAllowed
+from ketaminecare.roles import Role
 
 START = dt.datetime(2031, 6, 2, tzinfo=dt.UTC)
 QUERY = CalendarQuery(start=START, end=START + dt.timedelta(days=7))
@@ -24,12 +33,23 @@ def test_front_desk_and_clinicians_see_every_row_with_details_and_the_hold_reaso
     assert (clinician.details, clinician.hold_reason, clinician.initials) == (True, True, True)
 
 
-def test_therapists_see_every_row_without_sessions_details() -> None:
-    scope = visible(query=QUERY, viewer=Viewer(Visibility.THERAPIST))
+def test_therapists_see_the_kinds_the_policy_gives_them_without_sessions_details() -> None:
+    kinds = frozenset(scopes_for_roles({Role.THERAPIST}))
+    scope = visible(query=QUERY, viewer=Viewer(Visibility.THERAPIST, kinds=kinds))
 
     assert scope is not None
-    assert scope.query == QUERY
+    assert scope.query.types == {INTEGRATION_WINDOW, INTEGRATION_APPOINTMENT, CLOSURE}
     assert (scope.details, scope.hold_reason, scope.initials) == (False, False, True)
+
+
+def test_a_therapists_feed_holds_no_sessions_whatever_it_asks_for() -> None:
+    asking = CalendarQuery(start=START, end=QUERY.end, include_cancelled=True)
+
+    scope = visible(query=asking, viewer=feed_viewer(staff_id=3, patient_id=None, role=Role.THERAPIST))
+
+    assert scope is not None
+    assert scope.query.staff_ids == frozenset({3})
+    assert not scope.query.types & {SESSION, MAINTENANCE_SESSION}
 
 
 def test_a_patient_sees_their_own_rows_named_by_nobody_and_never_another_patients() -> None:

@@ -1,177 +1,27 @@
-"""Serializers of patients, screenings, protocols, courses, proposals and reschedule requests."""
+"""Serializers of proposals, course bookings, courses and maintenance series."""
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
-from django.utils import timezone
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from clinic.models import Chair, StaffMember, Weekday
-from courses.models import Course, TreatmentProtocol
+from courses.models import Course
 from courses.selectors import protocols_active
 from ketaminecare.api.serializers import (
     AwareDateTimeField,
     BoundedDateField,
-    StrictModelSerializer,
     StrictSerializer,
     WallTimeField,
 )
 from ketaminecare.roles import Role
-from patients.models import Contraindication, Patient, Screening
-from sessions.models import RescheduleRequest, TreatmentSession
+from ketaminecare.rules import Rule
+from patients.models import Patient
+from sessions.models import TreatmentSession
 
 MAX_SESSIONS = 20
-RESCHEDULE_OUTCOMES = [("handled", "Handled"), ("declined", "Declined")]
-
-
-def _today() -> dt.date:
-    return timezone.localdate()
-
-
-class PatientSerializer(StrictModelSerializer):
-    class Meta:
-        model = Patient
-        fields = [
-            "id",
-            "first_name",
-            "last_name",
-            "date_of_birth",
-            "phone",
-            "email",
-            "time_zone",
-            "remind_by_sms",
-            "remind_by_email",
-            "sms_opted_out_at",
-            "email_opted_out_at",
-            "quiet_hours_start",
-            "quiet_hours_end",
-            "user",
-            "created_at",
-        ]
-        read_only_fields = ["id", "sms_opted_out_at", "email_opted_out_at", "user", "created_at"]
-
-    def validate_date_of_birth(self, value: dt.date) -> dt.date:
-        if value > _today() or value.year < 1900:
-            raise serializers.ValidationError("A date of birth lies between 1900 and today.", code="out_of_range")
-        return value
-
-    def validate_first_name(self, value: str) -> str:
-        if not value.strip():
-            raise serializers.ValidationError("This field may not be blank.", code="blank")
-        return value.strip()
-
-    validate_last_name = validate_first_name
-
-
-class PatientCreateSerializer(PatientSerializer):
-    """Registration takes the person's details; reminder settings come after, by PATCH."""
-
-    class Meta(PatientSerializer.Meta):
-        read_only_fields = [
-            *PatientSerializer.Meta.read_only_fields,
-            "remind_by_sms",
-            "remind_by_email",
-            "quiet_hours_start",
-            "quiet_hours_end",
-        ]
-
-
-class PreferencesSerializer(StrictSerializer):
-    """A patient's own reminder settings. An opt-out is kept as the moment it was made."""
-
-    remind_by_sms = serializers.BooleanField(required=False)
-    remind_by_email = serializers.BooleanField(required=False)
-    sms_opted_out = serializers.BooleanField(required=False, help_text="Stop all text messages.")
-    email_opted_out = serializers.BooleanField(required=False, help_text="Stop all email.")
-    sms_opted_out_at = serializers.DateTimeField(read_only=True, allow_null=True)
-    email_opted_out_at = serializers.DateTimeField(read_only=True, allow_null=True)
-    quiet_hours_start = WallTimeField(required=False, help_text="No reminder from this time, on your clock.")
-    quiet_hours_end = WallTimeField(required=False, help_text="… until this time.")
-    time_zone = serializers.CharField(required=False, max_length=64, help_text="An IANA zone, e.g. America/Chicago.")
-
-    def to_representation(self, instance: Patient) -> dict[str, Any]:
-        body = super().to_representation(instance)
-        body["sms_opted_out"] = instance.sms_opted_out_at is not None
-        body["email_opted_out"] = instance.email_opted_out_at is not None
-        return body
-
-
-class ScreeningSerializer(StrictModelSerializer):
-    """The whole evaluation, as clinicians record and read it."""
-
-    patient = serializers.PrimaryKeyRelatedField(queryset=Patient.objects.all())
-    contraindications_checked = serializers.ListField(
-        child=serializers.ChoiceField(choices=Contraindication.choices), required=False, max_length=20
-    )
-    contraindications_found = serializers.ListField(
-        child=serializers.ChoiceField(choices=Contraindication.choices), required=False, max_length=20
-    )
-
-    class Meta:
-        model = Screening
-        fields = [
-            "id",
-            "patient",
-            "clinician",
-            "performed_on",
-            "contraindications_checked",
-            "contraindications_found",
-            "informed_consent_off_label",
-            "outcome",
-            "valid_until",
-            "notes",
-            "created_at",
-        ]
-        read_only_fields = ["id", "clinician", "created_at"]
-        extra_kwargs = {"notes": {"max_length": 5000}, "informed_consent_off_label": {"required": True}}
-
-    def validate_performed_on(self, value: dt.date) -> dt.date:
-        if value > _today():
-            raise serializers.ValidationError("A screening cannot be recorded ahead of time.", code="in_the_future")
-        return value
-
-
-class ScreeningOutcomeSerializer(serializers.ModelSerializer):
-    """What the front desk needs to book: the outcome and how long it holds; nothing clinical."""
-
-    class Meta:
-        model = Screening
-        fields = ["id", "patient", "performed_on", "outcome", "informed_consent_off_label", "valid_until"]
-        read_only_fields = fields
-
-
-class ProtocolSerializer(serializers.ModelSerializer):
-    session_minutes = serializers.IntegerField(read_only=True)
-    weekly_cadence = serializers.ListField(child=serializers.IntegerField(), read_only=True)
-
-    class Meta:
-        model = TreatmentProtocol
-        fields = [
-            "id",
-            "name",
-            "route",
-            "weekly_cadence",
-            "induction_sessions_min",
-            "induction_sessions_max",
-            "induction_span_min_days",
-            "induction_span_max_days",
-            "min_gap_hours",
-            "infusion_minutes",
-            "monitoring_minutes",
-            "session_minutes",
-            "window_opens_after_hours",
-            "window_closes_after_hours",
-            "maintenance_interval_days",
-            "preparation_instructions",
-        ]
-        read_only_fields = fields
-
-
-# ---------------------------------------------------------------------------------------------
-# Proposal and booking
 
 
 class PreferencesInputSerializer(StrictSerializer):
@@ -188,7 +38,9 @@ class PreferencesInputSerializer(StrictSerializer):
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         if attrs.get("earliest") and attrs.get("latest") and attrs["latest"] < attrs["earliest"]:
-            raise serializers.ValidationError({"latest": "The latest start is before the earliest."}, code="inverted")
+            raise serializers.ValidationError(
+                {"latest": "The latest start is before the earliest."}, code=Rule.INVERTED
+            )
         return attrs
 
 
@@ -221,7 +73,7 @@ class CourseBookInputSerializer(StrictSerializer):
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         if ("sessions" in attrs) == ("first_date" in attrs):
             raise serializers.ValidationError(
-                {"sessions": "Give either the proposal's sessions or a first_date, not both."}, code="one_of"
+                {"sessions": "Give either the proposal's sessions or a first_date, not both."}, code=Rule.ONE_OF
             )
         return attrs
 
@@ -339,40 +191,13 @@ class MaintenanceInputSerializer(StrictSerializer):
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         if "interval_days" in attrs and "rule" in attrs:
-            raise serializers.ValidationError({"rule": "Give interval_days or rule, not both."}, code="one_of")
+            raise serializers.ValidationError({"rule": "Give interval_days or rule, not both."}, code=Rule.ONE_OF)
         # A series with neither a count, an until date nor a bound in its rule is refused by the
         # service (series_bounded), as is one of more than 52 sessions.
         if "until" in attrs and attrs["until"] < attrs["first_starts_at"].date():
-            raise serializers.ValidationError({"until": "The series ends before it starts."}, code="range_inverted")
+            raise serializers.ValidationError({"until": "The series ends before it starts."}, code=Rule.RANGE_INVERTED)
         return attrs
 
 
 class MaintenanceSerializer(serializers.Serializer):
     sessions = CourseSessionSerializer(many=True)
-
-
-# ---------------------------------------------------------------------------------------------
-# Reschedule requests
-
-
-class RescheduleRequestSerializer(serializers.ModelSerializer):
-    session_starts_at = serializers.DateTimeField(source="session.starts_at", read_only=True)
-
-    class Meta:
-        model = RescheduleRequest
-        fields = [
-            "id",
-            "patient",
-            "session",
-            "session_starts_at",
-            "message",
-            "status",
-            "created_at",
-            "handled_by",
-            "handled_at",
-        ]
-        read_only_fields = fields
-
-
-class RescheduleRequestHandleInputSerializer(StrictSerializer):
-    outcome = serializers.ChoiceField(choices=RESCHEDULE_OUTCOMES)
