@@ -3,8 +3,8 @@
 A scope is ``ALL``, ``NONE`` or the relation path from the record to the login that owns it
 (``"patient__user"``: a patient's own rows; ``"therapist__user"``: a therapist's own
 appointments). A person holding several roles sees the union of what each role sees. The API's
-querysets, the admin's and (once wired) the calendar's filter by ``scope_q``, so a row outside a
-person's scope answers 404 on every face, never 403.
+querysets and the admin's filter by ``scope_q`` (the calendar by its own rows in ``events.py``),
+so a row outside a person's scope answers 404 on every face, never 403.
 """
 
 from __future__ import annotations
