@@ -97,7 +97,8 @@ def _measure(*, summary: dict[str, Any], runs: int, warmup: int, seed: int) -> d
     from sessions.models import TreatmentSession
     from sessions.scheduling import local_instant
     from sessions.selectors import clinic_zone
-    from sessions.services.booking import SessionRequest, course_book, course_propose
+    from sessions.services.booking import course_book
+    from sessions.services.proposal import SessionRequest, course_propose
 
     zone = clinic_zone()
     as_of = dt.date.fromisoformat(summary["as_of"])

@@ -20,7 +20,7 @@ from typing_extensions import override
 from backoffice.admin.base import PolicyAdmin
 from backoffice.admin.shared import clinic_time
 from clinic.models import Chair, ClinicHours, ClosureDay, StaffMember, TimeOff, WorkingHours
-from sessions.services.staff_time import bookings_left_outside, outside_before
+from sessions.services.staff_bookings import bookings_left_outside, outside_before
 
 
 @admin.register(Chair)

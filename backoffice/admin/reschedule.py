@@ -16,7 +16,7 @@ from ketaminecare.roles import Role
 from sessions.models import TreatmentSession
 from sessions.scheduling import local_instant
 from sessions.selectors import clinic_zone
-from sessions.services.booking import RescheduleResult, session_reschedule
+from sessions.services.reschedule import RescheduleResult, session_reschedule
 
 MSG_NONEXISTENT_TIME = "That time does not exist in the clinic's zone on that day (the clocks jump forward)."
 

@@ -24,19 +24,13 @@ from sessions.services.common import (
     require_aware,
     retry_on_deadlock,
 )
-
-# The maintenance series and the reschedule have their own modules; their services are named
-# here too, where the callers of the booking services have always found them.
-from sessions.services.maintenance import maintenance_series_book
 from sessions.services.proposal import (
-    CourseProposal,
     SessionRequest,
     course_propose,
     current_screening,
     proposal_error,
     require_active,
 )
-from sessions.services.reschedule import RescheduleResult, session_reschedule
 from sessions.services.rows import session_create, user_or_none
 
 MSG_ACTIVE_COURSE = "The patient already follows an active course."
@@ -175,18 +169,3 @@ def course_book_confirmed(
         plan = proposal.plan if proposal.feasible else proposal.next_feasible
         exc.details["next_feasible_first_date"] = plan.first_date.isoformat() if plan else None
         raise
-
-
-__all__ = [
-    "BookingConflict",
-    "CourseProposal",
-    "RescheduleResult",
-    "SessionRequest",
-    "course_book",
-    "course_book_confirmed",
-    "course_plan_and_book",
-    "course_propose",
-    "maintenance_series_book",
-    "proposal_error",
-    "session_reschedule",
-]

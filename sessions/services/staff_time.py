@@ -29,8 +29,6 @@ from sessions.services.common import now_or, require_aware
 from sessions.services.staff_bookings import (
     BookingToMove,
     bookings_left_outside,
-    bookings_outside,
-    bookings_outside_availability,
     outside_before,
 )
 
@@ -278,19 +276,3 @@ def working_hours_remove(
         lambda: {_owner(WorkingHours, block_id)}, apply, accept_conflicts=accept_conflicts, now=now_or(now)
     )
     return StaffTimeChange(None, left)
-
-
-__all__ = [
-    "RULE",
-    "BookingToMove",
-    "StaffTimeChange",
-    "bookings_left_outside",
-    "bookings_outside",
-    "bookings_outside_availability",
-    "outside_before",
-    "time_off_change",
-    "time_off_record",
-    "working_hours_add",
-    "working_hours_change",
-    "working_hours_remove",
-]

@@ -12,9 +12,9 @@ from django.test.utils import CaptureQueriesContext
 from calendars.feeds import FeedOwner, feed_ical
 from clinic.models import ClosureDay
 from sessions.models import TreatmentSession
-from sessions.services.booking import session_reschedule
 from sessions.services.integration import integration_appointment_move
 from sessions.services.lifecycle import session_cancel
+from sessions.services.reschedule import session_reschedule
 from tests import factories
 from tests.calendars.calendar_data import (
     appointment_add,

@@ -13,8 +13,8 @@ from django.test.utils import CaptureQueriesContext
 from clinic.models import ClosureDay
 from ketaminecare.roles import Role
 from sessions.models import TreatmentSession
-from sessions.services.booking import session_reschedule
 from sessions.services.lifecycle import session_cancel, session_hold
+from sessions.services.reschedule import session_reschedule
 from tests import factories
 from tests.calendars.calendar_data import (
     CALENDAR_URL,

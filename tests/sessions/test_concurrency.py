@@ -18,7 +18,9 @@ from courses.models import Course
 from ketaminecare.errors import BookingConflict, RuleViolation
 from sessions.models import TreatmentSession
 from sessions.scheduling import Rule
-from sessions.services.booking import SessionRequest, course_book, maintenance_series_book
+from sessions.services.booking import course_book
+from sessions.services.maintenance import maintenance_series_book
+from sessions.services.proposal import SessionRequest
 from tests import factories
 from tests.conftest import at
 

@@ -15,8 +15,9 @@ from ketaminecare.rules import Rule
 from reminders.models import Reminder
 from sessions import signals
 from sessions.models import TreatmentSession
-from sessions.services.booking import SessionRequest, course_book
+from sessions.services.booking import course_book
 from sessions.services.lifecycle import session_cancel
+from sessions.services.proposal import SessionRequest
 from tests.conftest import at
 
 # Real transactions: inside a test's own wrapping transaction every block would look atomic.

@@ -20,14 +20,10 @@ from ketaminecare.api.schema import error_responses
 from ketaminecare.api.serializers import IdFilter
 from sessions.scheduling import Preferences
 from sessions.selectors import courses_visible_to
-from sessions.services.booking import (
-    SessionRequest,
-    course_book_confirmed,
-    course_plan_and_book,
-    course_propose,
-    maintenance_series_book,
-)
+from sessions.services.booking import course_book_confirmed, course_plan_and_book
 from sessions.services.lifecycle import course_cancel
+from sessions.services.maintenance import maintenance_series_book
+from sessions.services.proposal import SessionRequest, course_propose
 
 
 def _preferences(data: dict[str, Any] | None) -> Preferences:

@@ -20,7 +20,6 @@ from ketaminecare.api.schema import error_responses
 from sessions.selectors import (
     sessions_visible_to,
 )
-from sessions.services.booking import session_reschedule
 from sessions.services.common import OVERRIDE_PERMISSION
 from sessions.services.lifecycle import (
     session_cancel,
@@ -31,6 +30,7 @@ from sessions.services.lifecycle import (
     session_ride_home_confirm,
 )
 from sessions.services.requests import reschedule_request_create
+from sessions.services.reschedule import session_reschedule
 
 
 @extend_schema_view(

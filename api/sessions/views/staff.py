@@ -20,10 +20,9 @@ from ketaminecare.api.permissions import ActionRoles
 from sessions.selectors import (
     staff_visible,
 )
+from sessions.services.staff_bookings import bookings_outside, bookings_outside_availability
 from sessions.services.staff_time import (
     StaffTimeChange,
-    bookings_outside,
-    bookings_outside_availability,
     time_off_change,
     time_off_record,
     working_hours_add,

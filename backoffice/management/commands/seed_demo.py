@@ -24,9 +24,10 @@ from patients.models import Contraindication, Patient, Screening
 from patients.services import patient_create, screening_record
 from sessions.scheduling import Preferences, local_instant
 from sessions.selectors import clinic_zone
-from sessions.services.booking import course_plan_and_book, maintenance_series_book
+from sessions.services.booking import course_plan_and_book
 from sessions.services.integration import window_appointment_book
 from sessions.services.lifecycle import course_cancel, session_check_in, session_complete
+from sessions.services.maintenance import maintenance_series_book
 
 DEMO_PASSWORD = "ketamine-demo"  # noqa: S105 (a published demo login, never a real one)
 

@@ -10,7 +10,8 @@ import pytest
 from django.urls import reverse
 
 from clinic.models import TimeOff, WorkingHours
-from sessions.services.staff_time import bookings_outside_availability, working_hours_add
+from sessions.services.staff_bookings import bookings_outside_availability
+from sessions.services.staff_time import working_hours_add
 from tests.sessions.services.test_staff_time import book, session_on
 
 pytestmark = pytest.mark.django_db

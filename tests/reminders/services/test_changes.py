@@ -10,9 +10,9 @@ import pytest
 from reminders.models import Channel, Reminder, ReminderKind
 from reminders.services.plan import DEFAULT_REMINDER_PLAN
 from sessions.models import IntegrationWindow
-from sessions.services.booking import session_reschedule
 from sessions.services.integration import window_appointment_book
 from sessions.services.lifecycle import course_cancel, session_cancel
+from sessions.services.reschedule import session_reschedule
 from tests.conftest import at
 from tests.reminders.services.outbox_data import NEW_YORK, Status, book, sweep_and_send
 

@@ -9,7 +9,8 @@ import pytest
 
 from reminders.models import Channel, Reminder, ReminderKind
 from reminders.times import planned_at, release_at
-from sessions.services.booking import SessionRequest, course_book
+from sessions.services.booking import course_book
+from sessions.services.proposal import SessionRequest
 from tests import factories
 from tests.conftest import at
 from tests.reminders.services.outbox_data import NEW_YORK, UTC, Status, book, sweep_and_send

@@ -15,9 +15,7 @@ from ketaminecare.errors import (
 )
 from patients.models import Screening
 from sessions.models import IntegrationAppointment, IntegrationWindow, RuleOverride, TreatmentSession
-from sessions.services.booking import (
-    SessionRequest,
-)
+from sessions.services.proposal import SessionRequest
 from tests import factories
 from tests.conftest import at
 

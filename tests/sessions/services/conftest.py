@@ -8,9 +8,7 @@ import pytest
 
 from clinic.models import ClinicHours, WorkingHours
 from courses.models import Course
-from sessions.services.booking import (
-    course_book,
-)
+from sessions.services.booking import course_book
 from tests.sessions.services.booking_data import (
     requests,
 )

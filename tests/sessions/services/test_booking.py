@@ -17,14 +17,11 @@ from ketaminecare.roles import Role
 from patients.models import Screening
 from sessions.models import TreatmentSession
 from sessions.scheduling import Rule
-from sessions.services.booking import (
-    SessionRequest,
-    course_book,
-    course_propose,
-)
+from sessions.services.booking import course_book
 from sessions.services.lifecycle import (
     course_cancel,
 )
+from sessions.services.proposal import SessionRequest, course_propose
 from tests import factories
 from tests.conftest import CLINIC_ZONE, at
 from tests.sessions.services.booking_data import (

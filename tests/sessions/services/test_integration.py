@@ -14,9 +14,7 @@ from ketaminecare.errors import (
 )
 from ketaminecare.roles import Role
 from sessions.models import IntegrationAppointment, IntegrationWindow
-from sessions.services.booking import (
-    course_book,
-)
+from sessions.services.booking import course_book
 from sessions.services.integration import window_appointment_book
 from sessions.services.lifecycle import (
     session_cancel,

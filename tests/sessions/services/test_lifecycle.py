@@ -10,9 +10,7 @@ from ketaminecare.errors import (
     InvalidTransition,
 )
 from sessions.models import IntegrationAppointment, IntegrationWindow, TreatmentSession
-from sessions.services.booking import (
-    course_book,
-)
+from sessions.services.booking import course_book
 from sessions.services.integration import window_appointment_book
 from sessions.services.lifecycle import (
     course_cancel,

@@ -16,12 +16,10 @@ from ketaminecare.errors import (
 )
 from sessions.models import IntegrationWindow, TreatmentSession
 from sessions.scheduling import Rule
-from sessions.services.booking import (
-    maintenance_series_book,
-)
 from sessions.services.lifecycle import (
     course_cancel,
 )
+from sessions.services.maintenance import maintenance_series_book
 from tests.conftest import CLINIC_ZONE, at
 from tests.sessions.services.booking_data import (
     UTC,

@@ -17,8 +17,9 @@ from ketaminecare.roles import Role
 from sessions.models import IntegrationWindow, TreatmentSession
 from sessions.scheduling import Preferences, Rule, course_rule_problems
 from sessions.selectors import clinic_zone
-from sessions.services.booking import course_plan_and_book, course_propose, proposal_error
+from sessions.services.booking import course_plan_and_book
 from sessions.services.common import protocol_rules
+from sessions.services.proposal import course_propose, proposal_error
 from tests import factories
 from tests.conftest import at
 

@@ -16,15 +16,13 @@ from ketaminecare.errors import (
 )
 from sessions.models import IntegrationAppointment, RuleOverride
 from sessions.scheduling import Rule
-from sessions.services.booking import (
-    course_book,
-    maintenance_series_book,
-    session_reschedule,
-)
+from sessions.services.booking import course_book
 from sessions.services.integration import window_appointment_book
 from sessions.services.lifecycle import (
     session_cancel,
 )
+from sessions.services.maintenance import maintenance_series_book
+from sessions.services.reschedule import session_reschedule
 from tests.conftest import at
 from tests.sessions.services.booking_data import (
     assert_refused,

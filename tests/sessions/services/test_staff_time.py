@@ -18,11 +18,13 @@ from courses.models import Course
 from ketaminecare.errors import BookingConflict, InvalidInput, RuleViolation
 from sessions.models import IntegrationAppointment, TreatmentSession
 from sessions.scheduling import Rule
-from sessions.services.booking import SessionRequest, course_book, session_reschedule
+from sessions.services.booking import course_book
 from sessions.services.integration import window_appointment_book
+from sessions.services.proposal import SessionRequest
+from sessions.services.reschedule import session_reschedule
+from sessions.services.staff_bookings import bookings_outside_availability
 from sessions.services.staff_time import (
     RULE,
-    bookings_outside_availability,
     time_off_change,
     time_off_record,
     working_hours_add,
