@@ -17,7 +17,7 @@ from django.template.response import TemplateResponse
 from typing_extensions import override
 
 from audit.hooks import AuditedAdminMixin
-from backoffice.admin.base import PolicyAdmin, PolicyAdminMixin
+from backoffice.admin.base import PolicyAdmin, PolicyAdminMixin, ReadOnlyInline
 from backoffice.admin.shared import clinic_time, report_each
 from courses.models import Course, TreatmentProtocol
 from sessions.models import TreatmentSession
@@ -30,17 +30,13 @@ CANCEL_PERMISSIONS = ("courses.change_course", "treatment_sessions.change_treatm
 MSG_REASON_REQUIRED = "Give the reason for the cancellation."
 
 
-class SessionReadOnlyInline(admin.TabularInline):
+class SessionReadOnlyInline(ReadOnlyInline):
     """A course's sessions, to read: changes go through the session's own page and actions."""
 
     model = TreatmentSession
     fields = ("sequence", "phase", "starts_in_clinic_zone", "chair", "clinician", "status")
     readonly_fields = fields
     ordering = ("starts_at", "id")
-    extra = 0
-    max_num = 0
-    can_delete = False
-    show_change_link = True
 
     @override
     def get_queryset(self, request: HttpRequest) -> QuerySet[TreatmentSession]:
@@ -49,14 +45,6 @@ class SessionReadOnlyInline(admin.TabularInline):
     @admin.display(description="starts (clinic time)", ordering="starts_at")
     def starts_in_clinic_zone(self, obj: TreatmentSession) -> str:
         return clinic_time(obj.starts_at)
-
-    @override
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    @override
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
 
 @admin.register(TreatmentProtocol)

@@ -20,7 +20,7 @@ from django.utils.html import format_html
 from typing_extensions import override
 
 from audit.hooks import AuditedAdminMixin
-from backoffice.admin.base import ServicesOnlyAdmin, ViewOnlyAdmin
+from backoffice.admin.base import ReadOnlyInline, ServicesOnlyAdmin, ViewOnlyAdmin
 from backoffice.admin.reschedule import RescheduleForm, rescheduled_note
 from backoffice.admin.shared import clinic_time, report_each
 from sessions.models import IntegrationAppointment, IntegrationWindow, RuleOverride, TreatmentSession
@@ -171,26 +171,14 @@ class TreatmentSessionAdmin(AuditedAdminMixin, ServicesOnlyAdmin):
         return TemplateResponse(request, "admin/treatment_sessions/treatmentsession/reschedule.html", context)
 
 
-class AppointmentReadOnlyInline(admin.TabularInline):
+class AppointmentReadOnlyInline(ReadOnlyInline):
     model = IntegrationAppointment
     fields = ("therapist", "starts_in_clinic_zone", "status")
     readonly_fields = fields
-    extra = 0
-    max_num = 0
-    can_delete = False
-    show_change_link = True
 
     @admin.display(description="starts (clinic time)")
     def starts_in_clinic_zone(self, obj: IntegrationAppointment) -> str:
         return clinic_time(obj.starts_at)
-
-    @override
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    @override
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
 
 class WindowStateFilter(admin.SimpleListFilter):
