@@ -12,10 +12,12 @@ from django.db import transaction
 from calendars.models import CalendarFeed
 from calendars.selectors import manages_every_feed, token_hash
 from clinic.models import StaffMember
+from clinic.selectors import staff_member_id_of
 from ketaminecare.errors import InvalidInput, InvalidTransition, NotAllowed, NotFound, RuleViolation
 from ketaminecare.roles import Role, user_roles
 from ketaminecare.rules import Rule
 from patients.models import Patient
+from patients.selectors import patient_id_of
 from sessions.services.common import now_or
 
 # 32 random bytes: 43 URL-safe characters, beyond any guessing.
@@ -51,17 +53,17 @@ def feed_owner_for(*, actor: Any, staff_id: int | None = None, patient_id: int |
         return _named_patient(actor=actor, roles=roles, manager=manager, patient_id=patient_id)
     if staff_id is not None:
         return _named_staff(actor=actor, manager=manager, staff_id=staff_id)
-    own_staff = StaffMember.objects.filter(user=actor).values_list("id", flat=True).first()
+    own_staff = staff_member_id_of(actor)
     if own_staff is not None:
         return "staff", own_staff
-    own_patient = Patient.objects.filter(user=actor).values_list("id", flat=True).first()
+    own_patient = patient_id_of(actor)
     if own_patient is not None:
         return "patient", own_patient
     raise InvalidInput(MSG_NO_OWN_CALENDAR, field="staff", rule=Rule.OWNER_REQUIRED)
 
 
 def _named_patient(*, actor: Any, roles: set[str], manager: bool, patient_id: int) -> Owner:
-    own = Patient.objects.filter(user=actor).values_list("id", flat=True).first()
+    own = patient_id_of(actor)
     if own == patient_id:
         return "patient", patient_id
     if not manager:
@@ -74,7 +76,7 @@ def _named_patient(*, actor: Any, roles: set[str], manager: bool, patient_id: in
 
 
 def _named_staff(*, actor: Any, manager: bool, staff_id: int) -> Owner:
-    own = StaffMember.objects.filter(user=actor).values_list("id", flat=True).first()
+    own = staff_member_id_of(actor)
     if own == staff_id:
         return "staff", staff_id
     if not manager:

@@ -16,18 +16,17 @@ from typing import Any
 from django.db.models import Q
 
 from calendars.events import CalendarQuery
+from ketaminecare.access import labels
 from ketaminecare.access.events import OWN, owner_paths_for_roles, scopes_for_roles
 from ketaminecare.access.fields import SESSION as SESSION_RECORD
 from ketaminecare.access.fields import hidden_for_roles
+from ketaminecare.access.records import ALL, scope_for_roles
 from ketaminecare.errors import NotAllowed
 from ketaminecare.roles import Role, user_roles
 from ketaminecare.rules import Rule
-from patients.models import Patient
+from patients.selectors import patient_id_of
 
 MSG_CANCELLED_STAFF_ONLY = "Only staff may ask for cancelled items."
-
-# The roles whose calendar carries sessions' details (course, sequence, ride home).
-CLINIC_WIDE = frozenset({Role.FRONT_DESK, Role.CLINICIAN, Role.ADMINISTRATOR})
 
 
 class Visibility(enum.Enum):
@@ -92,12 +91,13 @@ def calendar_viewer(user: Any) -> Viewer | None:
     if not kinds:
         return None
     sees_hold_reason = "hold_reason" not in hidden_for_roles(roles, SESSION_RECORD)
-    if roles & CLINIC_WIDE:
+    # Whoever sees every treatment session sees the whole clinic, with sessions' details.
+    if scope_for_roles(roles, labels.SESSION) == [ALL]:
         return Viewer(Visibility.FULL, sees_hold_reason=sees_hold_reason, kinds=kinds, owned=owned)
     if Role.THERAPIST in roles:
         return Viewer(Visibility.THERAPIST, sees_hold_reason=sees_hold_reason, kinds=kinds, owned=owned)
     if Role.PATIENT in roles:
-        patient_id = Patient.objects.filter(user=user).values_list("id", flat=True).first()
+        patient_id = patient_id_of(user)
         if patient_id is not None:
             return Viewer(Visibility.PATIENT, patient_id=patient_id, kinds=kinds, owned=owned)
     return None

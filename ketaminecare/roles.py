@@ -11,9 +11,6 @@ class Role(models.TextChoices):
     PATIENT = "patient", "Patient"
 
 
-STAFF_ROLES = (Role.FRONT_DESK, Role.CLINICIAN, Role.THERAPIST, Role.ADMINISTRATOR)
-
-
 def user_roles(user: object) -> set[str]:
     """The role names a user holds (superusers hold administrator)."""
     if not getattr(user, "is_authenticated", False):
