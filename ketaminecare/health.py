@@ -1,13 +1,17 @@
-"""GET /health/: is this web process able to serve? Checks the database and the broker.
+"""GET /health/: is this web process able to serve? Checks the database and the broker, then
+whatever the apps register (``register``; the reminders app adds its outbox's lag).
 
-Answers 200 when both answer, else 503 naming the parts that failed. Each check catches every
-exception on purpose: a probe that fails in any way (a refused connection, a missing driver, a
-misconfigured URL) is a part that is down, to be reported, never a 500 of the health check itself.
+Answers 503 naming the parts that failed when one is down; 200 with status "degraded" naming
+them when a part works but lags (a load balancer keeps sending traffic; a monitor alerts); else
+200 "ok". Each check catches every exception on purpose: a probe that fails in any way (a refused
+connection, a missing driver, a misconfigured URL) is a part that is down, to be reported, never a
+500 of the health check itself.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
@@ -18,6 +22,16 @@ from django.views.decorators.http import require_GET
 from kombu import Connection
 
 logger = logging.getLogger(__name__)
+
+# A check answers {"ok": bool, ...}, with "degraded": True when it works but falls behind.
+Check = Callable[[], dict[str, Any]]
+
+_REGISTERED: dict[str, Check] = {}
+
+
+def register(name: str, check: Check) -> None:
+    """Add an app's check to /health/ (from its AppConfig.ready; a second call replaces it)."""
+    _REGISTERED[name] = check
 
 
 def _database() -> dict[str, Any]:
@@ -49,8 +63,22 @@ def _broker() -> dict[str, Any]:
 @require_GET
 def health(_request: HttpRequest) -> JsonResponse:
     checks = {"database": _database(), "broker": _broker()}
+    for name, check in _REGISTERED.items():
+        checks[name] = _guarded(name, check)
     failing = sorted(name for name, check in checks.items() if not check["ok"])
-    body: dict[str, Any] = {"status": "unavailable" if failing else "ok", "checks": checks}
+    degraded = sorted(name for name, check in checks.items() if check["ok"] and check.get("degraded"))
+    status = "unavailable" if failing else "degraded" if degraded else "ok"
+    body: dict[str, Any] = {"status": status, "checks": checks}
     if failing:
         body["failing"] = failing
+    if degraded:
+        body["degraded"] = degraded
     return JsonResponse(body, status=503 if failing else 200)
+
+
+def _guarded(name: str, check: Check) -> dict[str, Any]:
+    try:
+        return check()
+    except Exception as exc:  # a check that fails in any way reports its part down
+        logger.warning("health: %s check failed (%s)", name, type(exc).__name__, extra={"event": "health_check_failed"})
+        return {"ok": False, "error": type(exc).__name__}

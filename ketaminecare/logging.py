@@ -17,6 +17,8 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
+import kombu.exceptions
+import redis.exceptions
 from django.core.signals import request_finished
 from django.http import HttpRequest, HttpResponse
 
@@ -97,6 +99,38 @@ class RequestIdFilter(logging.Filter):
         masked = mask_path(message)
         if masked != message:
             record.msg, record.args = masked, ()
+        return True
+
+
+def _connection_error(exc: BaseException | None) -> BaseException | None:
+    """The connection error in ``exc``'s chain (the broker or a socket refused), if any."""
+    seen: set[int] = set()
+    while exc is not None and id(exc) not in seen:
+        seen.add(id(exc))
+        if isinstance(exc, OSError | kombu.exceptions.OperationalError | redis.exceptions.ConnectionError):
+            return exc
+        exc = exc.__cause__ or exc.__context__
+    return None
+
+
+class BrokerOutageFilter(logging.Filter):
+    """Beat's "could not send a scheduled task" while the broker is down, as one line.
+
+    Celery logs each failed tick with the whole call stack and a chain of tracebacks (about 150
+    lines a tick); an operator needs to read that the broker is unreachable, and when beat tries
+    again. Any other error keeps its traceback.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        cause = _connection_error(record.exc_info[1] if record.exc_info else None)
+        if cause is not None:
+            record.msg = (
+                "beat could not send a scheduled task: the broker is unreachable (%s: %s); "
+                "it tries again at the next tick"
+            )
+            record.args = (type(cause).__name__, cause)
+            record.exc_info, record.exc_text, record.stack_info = None, None, None
+            record.event = "beat_broker_unreachable"
         return True
 
 

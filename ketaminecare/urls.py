@@ -3,6 +3,7 @@ from django.urls import include, path
 
 from ketaminecare.docs_views import DocsView, SchemaView
 from ketaminecare.health import health
+from ketaminecare.metrics import metrics
 from ketaminecare.views import home
 
 # A path no route matches answers JSON in the one error shape under /api/ (HTML elsewhere).
@@ -15,6 +16,7 @@ admin.site.index_title = "Clinic administration"
 urlpatterns = [
     path("", home, name="home"),
     path("health/", health, name="health"),
+    path("metrics/", metrics, name="metrics"),
     path("admin/", admin.site.urls),
     path("api/v1/", include("api.urls")),
     # Session login and logout for the browsable API.

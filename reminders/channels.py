@@ -139,7 +139,7 @@ class HttpSMSBackend:
             method="POST",
         )
         try:
-            with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310
+            with urllib.request.urlopen(request, timeout=settings.REMINDER_SEND_TIMEOUT_SECONDS) as response:  # noqa: S310
                 answer: dict[str, Any] = json.loads(response.read() or b"{}")
         except urllib.error.HTTPError as exc:
             # 4xx other than 408/429 will fail the same way again: an invalid number, a bad key.

@@ -134,6 +134,8 @@ class Reminder(models.Model):
     planned_at = models.DateTimeField()
     due_at = models.DateTimeField()
     attempts = models.PositiveSmallIntegerField(default=0)
+    # How many times its lease ran out with the row still claimed (its worker or broker message lost).
+    lease_expiries = models.PositiveSmallIntegerField(default=0)
     claim_token = models.UUIDField(null=True, blank=True)
     claimed_at = models.DateTimeField(null=True, blank=True)
     lease_until = models.DateTimeField(null=True, blank=True)

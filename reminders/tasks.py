@@ -29,6 +29,7 @@ def reminders_sweep() -> dict[str, int]:
         "windows_closed": result.windows_closed,
         "failed_leases": result.failed_leases,
         "claimed": result.claimed,
+        "reclaimed": result.reclaimed,
         "batches": len(result.batches),
     }
 

@@ -9,7 +9,10 @@ LOG_FORMAT = os.environ.get("LOG_FORMAT", "text" if DEBUG else "json")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"request_id": {"()": "ketaminecare.logging.RequestIdFilter"}},
+    "filters": {
+        "request_id": {"()": "ketaminecare.logging.RequestIdFilter"},
+        "broker_outage": {"()": "ketaminecare.logging.BrokerOutageFilter"},
+    },
     "formatters": {
         "json": {"()": "ketaminecare.logging.JsonFormatter"},
         "text": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
@@ -23,5 +26,7 @@ LOGGING = {
         "django.request": {"level": "WARNING"},
         # Axes writes usernames into its warnings; accounts/lockout.py logs lockouts by id.
         "axes": {"level": "ERROR"},
+        # Beat's failed ticks while the broker is down: one line each, not a traceback chain.
+        "celery.beat": {"filters": ["broker_outage"]},
     },
 }

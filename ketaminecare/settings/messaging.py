@@ -29,7 +29,7 @@ CELERY_TASK_IGNORE_RESULT = True
 CELERY_TIMEZONE = "UTC"
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # A task that runs past the soft limit gets an exception; past the hard limit its process is
-# killed. The hard limit stays below REMINDER_LEASE_SECONDS: no batch outlives its lease.
+# killed (its unsent rows come back when their lease runs out).
 CELERY_TASK_SOFT_TIME_LIMIT = int(os.environ.get("CELERY_TASK_SOFT_TIME_LIMIT", "100"))
 CELERY_TASK_TIME_LIMIT = int(os.environ.get("CELERY_TASK_TIME_LIMIT", "120"))
 # One message at a time per process: a killed worker holds back as little as possible.
@@ -40,9 +40,15 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 REMINDER_SWEEP_SECONDS = int(os.environ.get("REMINDER_SWEEP_SECONDS", "60"))
 REMINDER_BATCH_SIZE = int(os.environ.get("REMINDER_BATCH_SIZE", "100"))
 REMINDER_SWEEP_LIMIT = int(os.environ.get("REMINDER_SWEEP_LIMIT", "20000"))
-REMINDER_LEASE_SECONDS = int(os.environ.get("REMINDER_LEASE_SECONDS", "300"))
-if REMINDER_LEASE_SECONDS <= CELERY_TASK_TIME_LIMIT:
-    raise RuntimeError("REMINDER_LEASE_SECONDS must exceed CELERY_TASK_TIME_LIMIT")
+# How long one call to a provider (SMTP, the SMS API) may take before it counts as failed.
+REMINDER_SEND_TIMEOUT_SECONDS = int(os.environ.get("REMINDER_SEND_TIMEOUT_SECONDS", "10"))
+# A claimed batch's lease. Its worker renews it between messages, every third of it, so it only
+# has to outlive one provider call: a batch whose worker died is claimed again soon after.
+REMINDER_LEASE_SECONDS = int(os.environ.get("REMINDER_LEASE_SECONDS", "30"))
+if REMINDER_LEASE_SECONDS < 3 * REMINDER_SEND_TIMEOUT_SECONDS:
+    raise RuntimeError("REMINDER_LEASE_SECONDS must be at least 3 x REMINDER_SEND_TIMEOUT_SECONDS")
+# /health/ reports "degraded" when the oldest due, unsent reminder has waited longer than this.
+REMINDER_LAG_DEGRADED_SECONDS = int(os.environ.get("REMINDER_LAG_DEGRADED_SECONDS", "300"))
 REMINDER_MAX_ATTEMPTS = int(os.environ.get("REMINDER_MAX_ATTEMPTS", "5"))
 REMINDER_RETRY_BASE_SECONDS = int(os.environ.get("REMINDER_RETRY_BASE_SECONDS", "60"))
 REMINDER_RETRY_MAX_SECONDS = int(os.environ.get("REMINDER_RETRY_MAX_SECONDS", "3600"))
@@ -76,5 +82,8 @@ EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "25"))
 EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
 EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
-EMAIL_TIMEOUT = 10
+EMAIL_TIMEOUT = REMINDER_SEND_TIMEOUT_SECONDS
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "reminders@clinic.invalid")
+# /metrics/ (Prometheus text format) answers only a scraper that sends this bearer token; unset,
+# the route answers 404.
+METRICS_TOKEN = os.environ.get("METRICS_TOKEN", "")

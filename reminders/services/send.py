@@ -1,34 +1,64 @@
-"""Sending one claimed batch: re-check every row, send it, and mark it in the batch's transaction."""
+"""Sending one claimed batch, each message recorded as soon as its provider answers.
+
+For each row of the batch that still carries the batch's token:
+
+1. re-check it against its subject, its channel and quiet hours (``checks.verdict``) and render it;
+2. in a short transaction, lock the row (still ours, still claimed), hand the message to the
+   provider, and write what happened (sent with the provider's message id, or a retry, or a
+   failure); the commit ends before the next message is handed over.
+
+The lock is what makes a cancellation that comes while a message is with the provider wait for
+it: either the message went before the change, or the change is what the worker sees.
+
+Faults:
+
+- **The database drops.** A write that fails is retried through a reconnect until the batch's
+  lease would run out. A message the provider already accepted is recorded by that retry before
+  anything else is sent, so it is never sent again. If the database stays unreachable, the worker
+  stops sending: the rest of the batch stays claimed and is claimed again when its lease expires.
+- **The worker dies.** Its rows stay claimed until their lease expires (the sweep then claims them
+  again). Every message it had recorded stays recorded; the one it may have been handing over is
+  the only one that can go twice: SMS carries the reminder's id as the provider's idempotency key,
+  so the provider answers with the first message id instead of sending; an email that SMTP had
+  already taken goes out again with the same Message-ID.
+- **The lease** is short (``REMINDER_LEASE_SECONDS``) and kept alive while the batch is worked on
+  (``Lease.renew_if_due``, between messages): a batch whose worker or broker message was lost is
+  claimed again within a sweep period plus the lease, and a live worker's batch never is.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from functools import partial
+from typing import TypeVar
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import InterfaceError, OperationalError, connection, transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from reminders.channels import Channels, DeliveryError, Outgoing
-from reminders.messages import (
-    ForbiddenContent,
-    render,
-)
+from reminders.messages import ForbiddenContent, Message, render
 from reminders.models import Reminder
 from reminders.services.checks import BatchFacts, Verdict, message_context, recipient_address, verdict
-from reminders.services.outbox import (
-    last_session_starts,
-)
+from reminders.services.outbox import last_session_starts
 from sessions.selectors import booked_window_ids
 from sessions.services.common import now_or
 
 logger = logging.getLogger(__name__)
 
-
 Status = Reminder.Status
+
+T = TypeVar("T")
+
+# The errors of a database that cannot be reached (a dropped connection, a restart, a failover).
+CONNECTION_ERRORS = (OperationalError, InterfaceError)
+
+_OUTCOME_FIELDS = ("status", "due_at", "attempts", "last_error", "cancelled_at")
 
 
 @dataclass
@@ -40,25 +70,85 @@ class BatchResult:
     retrying: int = 0
     failed: int = 0
     not_ours: int = 0
+    # Set when the database stayed unreachable: how many rows were left for the lease to return,
+    # and whether a message the provider had accepted could not be recorded.
+    left_claimed: int = 0
+    unrecorded: int = 0
+
+
+class DatabaseGone(Exception):
+    """The database stayed unreachable for as long as the batch's lease allowed."""
+
+
+class Lease:
+    """The batch's claim, renewed while its worker works on it (a heartbeat).
+
+    Renewed at the start (the task may have waited in the broker) and then whenever a third of
+    the lease has gone by; a database write that keeps failing is retried until ``deadline()``,
+    which leaves a third of the lease so that no other worker can have claimed the rows meanwhile.
+    """
+
+    def __init__(self, ids: Sequence[int], token: str, *, seconds: int | None = None) -> None:
+        self.ids = list(ids)
+        self.token = token
+        self.seconds = seconds or settings.REMINDER_LEASE_SECONDS
+        self.renewed = time.monotonic()
+
+    def renew(self) -> int:
+        """Extend the lease of the rows still claimed by this batch; how many there are."""
+        self.renewed = time.monotonic()
+        return Reminder.objects.filter(id__in=self.ids, claim_token=self.token, status=Status.CLAIMED).update(
+            lease_until=timezone.now() + dt.timedelta(seconds=self.seconds)
+        )
+
+    def renew_if_due(self) -> None:
+        if time.monotonic() - self.renewed >= self.seconds / 3:
+            self.renew()
+
+    def deadline(self) -> float:
+        return self.renewed + self.seconds * 2 / 3
 
 
 def reminders_send_batch(
     *, reminder_ids: Sequence[int], claim_token: str, now: dt.datetime | None = None, channels: Channels | None = None
 ) -> BatchResult:
-    """Send the rows of one claimed batch that still carry ``claim_token``. Harmless twice.
+    """Send the rows of one claimed batch that still carry ``claim_token``. Harmless twice."""
+    batch = _Batch(reminder_ids, claim_token, now=now, channels=channels or Channels())
+    try:
+        batch.run()
+    except DatabaseGone:
+        batch.log_stopped()
+    else:
+        batch.log_done()
+    return batch.result
 
-    One transaction: the rows are locked until they are marked, so a cancellation that comes
-    while the batch is being sent waits for it and then finds the rows no longer live.
-    """
-    # With the clock given (tests), rows are marked sent at that time; else when they are marked.
-    marked_at = now
-    now = now_or(now)
-    channels = channels or Channels()
-    result = BatchResult()
-    with transaction.atomic():
-        rows = list(
-            Reminder.objects.select_for_update(of=("self",))
-            .filter(id__in=list(reminder_ids), claim_token=claim_token, status=Status.CLAIMED)
+
+class _Batch:
+    def __init__(self, ids: Sequence[int], token: str, *, now: dt.datetime | None, channels: Channels) -> None:
+        # With the clock given (tests), rows are marked sent at that time; else when they are marked.
+        self.marked_at = now
+        self.now = now_or(now)
+        self.channels = channels
+        self.size = len(ids)
+        self.lease = Lease(ids, token)
+        self.result = BatchResult()
+        self.loaded = 0
+        self.done = 0
+
+    def run(self) -> None:
+        self._with_reconnect(self.lease.renew)
+        rows = self._with_reconnect(self._load)
+        self.loaded = len(rows)
+        self.result.not_ours = self.size - len(rows)
+        facts = self._with_reconnect(partial(_facts, rows))
+        for row in rows:
+            self._with_reconnect(self.lease.renew_if_due)
+            self._with_reconnect(partial(self._handle, row, facts))
+            self.done += 1
+
+    def _load(self) -> list[Reminder]:
+        return list(
+            Reminder.objects.filter(id__in=self.lease.ids, claim_token=self.lease.token, status=Status.CLAIMED)
             .select_related(
                 "patient",
                 "staff__user",
@@ -70,103 +160,174 @@ def reminders_send_batch(
             )
             .order_by("id")
         )
-        result.not_ours = len(reminder_ids) - len(rows)
-        facts = BatchFacts(
-            booked_windows=booked_window_ids([r.window_id for r in rows if r.window_id]),
-            course_last_starts=last_session_starts({r.course_id for r in rows if r.course_id}),
+
+    def _handle(self, row: Reminder, facts: BatchFacts) -> None:
+        """Decide, and send or write the outcome. Raises a connection error only when nothing went
+        out for this row (so the whole of it may be tried again)."""
+        decision, reason = verdict(row, now=self.now, facts=facts)
+        if decision != Verdict.SEND:
+            _decide(row, decision, reason, now=self.now, result=self.result)
+            self._write_outcome(row)
+            return
+        try:
+            message = render(row.kind, row.channel, message_context(row))
+        except ForbiddenContent as exc:
+            _fail(row, f"the text names what a reminder must not: {', '.join(exc.found)}", self.result)
+            self._write_outcome(row)
+            return
+        self._send(row, message)
+
+    def _send(self, row: Reminder, message: Message) -> None:
+        outgoing = Outgoing(row.pk, row.channel, recipient_address(row), message.subject, message.body)
+        message_id = ""
+        try:
+            with transaction.atomic():
+                if not self._take(row):
+                    self.result.not_ours += 1
+                    return
+                message_id = self._deliver(row, outgoing)
+                if message_id:
+                    self._write_sent(row, message_id)
+                else:
+                    self._write_outcome(row)
+        except CONNECTION_ERRORS:
+            if not message_id:
+                raise
+            logger.warning(
+                "reminder batch %s: the database dropped after the provider accepted reminder %s; recording it",
+                self.lease.token,
+                row.pk,
+            )
+            connection.close()
+            self._with_reconnect(partial(self._record_after_drop, row, message_id), unrecorded=True)
+        if message_id:
+            self.result.sent += 1
+
+    def _take(self, row: Reminder) -> bool:
+        """Lock the row while it is still this batch's (a cancellation or a move clears the token)."""
+        return (
+            Reminder.objects.select_for_update()
+            .filter(pk=row.pk, claim_token=self.lease.token, status=Status.CLAIMED)
+            .values_list("pk", flat=True)
+            .first()
+            is not None
         )
-        for row in rows:
-            _process(row, now=now, facts=facts, channels=channels, result=result)
-        _mark_sent([r for r in rows if r.status == Status.SENT], sent_at=marked_at or timezone.now())
-        others = [r for r in rows if r.status != Status.SENT]
-        if others:
-            Reminder.objects.bulk_update(
-                others,
-                ["status", "due_at", "attempts", "claim_token", "lease_until", "last_error", "cancelled_at"],
-            )
-    logger.info(
-        "reminder batch %s: %d sent, %d cancelled, %d skipped, %d deferred, %d retrying, %d failed, %d not ours",
-        claim_token,
-        result.sent,
-        result.cancelled,
-        result.skipped,
-        result.deferred,
-        result.retrying,
-        result.failed,
-        result.not_ours,
+
+    def _deliver(self, row: Reminder, outgoing: Outgoing) -> str:
+        """The provider's message id, or "" with the row's retry or failure set."""
+        try:
+            return self.channels.deliver(outgoing)
+        except DeliveryError as exc:
+            if exc.retryable:
+                _retry(row, self.now, exc.reason, self.result)
+            else:
+                _fail(row, exc.reason, self.result)
+        except Exception as exc:  # a broken template or backend: recorded on the row and retried
+            logger.exception("reminder %s: unexpected error while sending", row.pk)
+            _retry(row, self.now, f"unexpected {type(exc).__name__}", self.result)
+        return ""
+
+    def _sent_at(self) -> dt.datetime:
+        return self.marked_at or timezone.now()
+
+    def _write_sent(self, row: Reminder, message_id: str) -> int:
+        return self._ours(row).update(
+            status=Status.SENT,
+            sent_at=self._sent_at(),
+            provider_message_id=message_id,
+            claim_token=None,
+            lease_until=None,
+            last_error="",
+        )
+
+    def _write_outcome(self, row: Reminder) -> None:
+        """A decision or a failed delivery: the row leaves the batch (pending, cancelled, ...)."""
+        fields = {name: getattr(row, name) for name in _OUTCOME_FIELDS}
+        self._ours(row).update(**fields, claim_token=None, lease_until=None)
+
+    def _ours(self, row: Reminder) -> QuerySet[Reminder]:
+        return Reminder.objects.filter(pk=row.pk, claim_token=self.lease.token, status=Status.CLAIMED)
+
+    def _record_after_drop(self, row: Reminder, message_id: str) -> None:
+        if self._write_sent(row, message_id):
+            return
+        current = Reminder.objects.filter(pk=row.pk).values_list("status", "provider_message_id").first()
+        if current == (Status.SENT, message_id):
+            return  # the commit had gone through before the connection dropped
+        logger.warning(
+            "reminder batch %s: reminder %s went out, but its row was changed meanwhile (now %s); not recorded",
+            self.lease.token,
+            row.pk,
+            current[0] if current else "deleted",
+        )
+
+    def _with_reconnect(self, work: Callable[[], T], *, unrecorded: bool = False) -> T:
+        """Run ``work``; on a dropped connection, reconnect and run it again until the deadline."""
+        pause = 0.1
+        while True:
+            try:
+                return work()
+            except CONNECTION_ERRORS as exc:
+                connection.close()  # the next query opens a new connection
+                if time.monotonic() + pause > self.lease.deadline():
+                    self.result.unrecorded += int(unrecorded)
+                    raise DatabaseGone(type(exc).__name__) from exc
+                time.sleep(pause)
+                pause = min(pause * 2, 2.0)
+
+    def log_done(self) -> None:
+        result = self.result
+        logger.info(
+            "reminder batch %s: %d sent, %d cancelled, %d skipped, %d deferred, %d retrying, %d failed, %d not ours",
+            self.lease.token,
+            result.sent,
+            result.cancelled,
+            result.skipped,
+            result.deferred,
+            result.retrying,
+            result.failed,
+            result.not_ours,
+        )
+
+    def log_stopped(self) -> None:
+        result = self.result
+        result.left_claimed = self.loaded - self.done
+        logger.error(
+            "reminder batch %s (%d reminders): the database stayed unreachable, so sending stopped after %d sent "
+            "and recorded; the other %d stay claimed and are sent when their lease (%d s) expires%s",
+            self.lease.token,
+            self.size,
+            result.sent,
+            result.left_claimed,
+            self.lease.seconds,
+            (
+                f"; {result.unrecorded} went out but could not be recorded and will be sent again "
+                "(SMS: the provider's idempotency key absorbs it; email: a repeat)"
+                if result.unrecorded
+                else ""
+            ),
+            extra={"event": "reminder_batch_stopped"},
+        )
+
+
+def _facts(rows: Sequence[Reminder]) -> BatchFacts:
+    return BatchFacts(
+        booked_windows=booked_window_ids([r.window_id for r in rows if r.window_id]),
+        course_last_starts=last_session_starts({r.course_id for r in rows if r.course_id}),
     )
-    return result
 
 
-def _mark_sent(rows: Sequence[Reminder], *, sent_at: dt.datetime) -> None:
-    """Mark a batch's sent rows in one statement, each with its provider's message id.
-
-    On PostgreSQL an UPDATE ... FROM (VALUES ...); elsewhere a CASE over one column. (Django's
-    bulk_update over every column builds a CASE per column and row: most of a batch's time.)
-    """
-    if not rows:
-        return
-    for row in rows:
-        row.sent_at, row.claim_token, row.lease_until = sent_at, None, None
-    if connection.vendor == "postgresql":
-        table = connection.ops.quote_name(Reminder._meta.db_table)
-        values = ", ".join(["(%s::bigint, %s)"] * len(rows))
-        params: list[Any] = [Status.SENT, sent_at]
-        for row in rows:
-            params += [row.pk, row.provider_message_id]
-        with connection.cursor() as cursor:
-            cursor.execute(
-                f"UPDATE {table} AS r SET status = %s, sent_at = %s, provider_message_id = v.message_id, "  # noqa: S608
-                "claim_token = NULL, lease_until = NULL, last_error = '' "
-                f"FROM (VALUES {values}) AS v(id, message_id) WHERE r.id = v.id",
-                params,
-            )
-        return
-    # The message ids first: a row is never "sent" without one (a check constraint).
-    Reminder.objects.bulk_update(rows, ["provider_message_id"])
-    Reminder.objects.filter(pk__in=[r.pk for r in rows]).update(
-        status=Status.SENT, sent_at=sent_at, claim_token=None, lease_until=None, last_error=""
-    )
-
-
-def _process(row: Reminder, *, now: dt.datetime, facts: BatchFacts, channels: Channels, result: BatchResult) -> None:
-    decision, reason = verdict(row, now=now, facts=facts)
+def _decide(row: Reminder, decision: str, reason: str, *, now: dt.datetime, result: BatchResult) -> None:
     if decision == Verdict.CANCEL:
         row.status, row.cancelled_at, row.last_error = Status.CANCELLED, now, reason
         result.cancelled += 1
     elif decision == Verdict.SKIP:
         row.status, row.last_error = Status.SKIPPED, reason
         result.skipped += 1
-    elif decision == Verdict.DEFER:
+    else:  # Verdict.DEFER
         row.status, row.last_error = Status.PENDING, reason
         row.attempts = max(row.attempts - 1, 0)  # waiting is not a try
         result.deferred += 1
-    else:
-        _send(row, now=now, channels=channels, result=result)
-    if row.status != Status.CLAIMED:
-        row.claim_token, row.lease_until = None, None
-
-
-def _send(row: Reminder, *, now: dt.datetime, channels: Channels, result: BatchResult) -> None:
-    try:
-        message = render(row.kind, row.channel, message_context(row))
-        outgoing = Outgoing(row.pk, row.channel, recipient_address(row), message.subject, message.body)
-        message_id = channels.deliver(outgoing)
-    except ForbiddenContent as exc:
-        _fail(row, f"the text names what a reminder must not: {', '.join(exc.found)}", result)
-        return
-    except DeliveryError as exc:
-        if exc.retryable:
-            _retry(row, now, exc.reason, result)
-        else:
-            _fail(row, exc.reason, result)
-        return
-    except Exception as exc:  # a broken template or backend: recorded on the row and retried
-        logger.exception("reminder %s: unexpected error while sending", row.pk)
-        _retry(row, now, f"unexpected {type(exc).__name__}", result)
-        return
-    row.status, row.provider_message_id, row.last_error = Status.SENT, message_id, ""
-    result.sent += 1
 
 
 def _retry(row: Reminder, now: dt.datetime, reason: str, result: BatchResult) -> None:

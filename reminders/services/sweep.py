@@ -10,18 +10,21 @@ Once per reminder, step by step (and where that stops holding):
 2. A worker locks the rows of its batch that still carry its token (a row re-claimed by a later
    sweep, cancelled or moved no longer does, so a task delivered twice sends nothing twice),
    re-checks each against its subject (cancelled, moved, booked), the channel (opt-out) and
-   quiet hours, sends it with its id as the provider's idempotency key, and marks it sent with
-   the provider's message id in the same transaction.
+   quiet hours, sends it with its id as the provider's idempotency key, and records it sent with
+   the provider's message id before it sends the next (``reminders.services.send``).
 3. A failed send goes back to pending with a backoff, and ends failed after
-   ``REMINDER_MAX_ATTEMPTS`` claims. A worker killed mid-batch leaves its rows claimed: the
-   database rolls its transaction back, and the sweep takes them again once the lease expires.
-   The only repeat left is a message the provider accepted just before the worker died. For SMS
-   the idempotency key makes the provider answer with the first message id instead of sending
-   again. SMTP has no such key: that email goes out a second time, with the same Message-ID
-   (which mail systems may use to drop it). Email is at least once; SMS is exactly once.
+   ``REMINDER_MAX_ATTEMPTS`` claims. A worker killed mid-batch leaves its unsent rows claimed,
+   and the sweep takes them again once the lease expires. The only repeat left is the message the
+   provider accepted in the instant before the worker died. For SMS the idempotency key makes the
+   provider answer with the first message id instead of sending again. SMTP has no such key: that
+   one email goes out a second time, with the same Message-ID (which mail systems may use to drop
+   it). Email is at least once; SMS is exactly once.
 
-The lease (``REMINDER_LEASE_SECONDS``) is longer than the task's hard time limit, so a batch is
-never sent by two live workers at once.
+The lease (``REMINDER_LEASE_SECONDS``, tens of seconds) is renewed by the worker between
+messages, so a batch is never sent by two live workers at once, and a batch whose worker or broker
+message was lost is claimed again by the first sweep after its lease runs out. That sweep logs
+it as a WARNING with the count: it is the one sign, besides the outbox's lag, that workers die or
+the broker lost messages.
 """
 
 from __future__ import annotations
@@ -35,7 +38,7 @@ from functools import partial
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import Case, F, Q, When
 
 from reminders.models import Reminder
 from reminders.services.window_alerts import windows_advance
@@ -57,6 +60,7 @@ class SweepResult:
     windows_closed: int = 0
     failed_leases: int = 0
     claimed: int = 0
+    reclaimed: int = 0
     batches: list[tuple[str, list[int]]] = field(default_factory=list)
 
 
@@ -84,11 +88,31 @@ def reminders_sweep(
         claim = reminders_claim(now=now, batch_size=min(batch_size, limit - result.claimed), enqueue=enqueue)
         if claim is None:
             break
-        result.claimed += len(claim[1])
-        result.batches.append(claim)
-    if result.claimed or result.failed_leases:
-        logger.info("reminder sweep: %d claimed in %d batches", result.claimed, len(result.batches))
+        result.claimed += len(claim.ids)
+        result.reclaimed += claim.reclaimed
+        result.batches.append((claim.token, claim.ids))
+    _log(result)
     return result
+
+
+def _log(result: SweepResult) -> None:
+    if result.reclaimed:
+        logger.warning(
+            "reminder sweep: %d reminders claimed again after their lease (%d s) expired: a worker died or the "
+            "broker lost their message; they go out now",
+            result.reclaimed,
+            settings.REMINDER_LEASE_SECONDS,
+            extra={"event": "reminder_leases_expired"},
+        )
+    if result.failed_leases:
+        logger.warning(
+            "reminder sweep: %d reminders failed: no worker finished them in %d tries",
+            result.failed_leases,
+            settings.REMINDER_MAX_ATTEMPTS,
+            extra={"event": "reminder_leases_exhausted"},
+        )
+    if result.claimed:
+        logger.info("reminder sweep: %d claimed in %d batches", result.claimed, len(result.batches))
 
 
 def due_filter(now: dt.datetime) -> Q:
@@ -97,19 +121,28 @@ def due_filter(now: dt.datetime) -> Q:
     )
 
 
-def reminders_claim(*, now: dt.datetime, batch_size: int, enqueue: Enqueue) -> tuple[str, list[int]] | None:
+@dataclass(frozen=True)
+class Claim:
+    token: str
+    ids: list[int]
+    reclaimed: int  # how many of them were claimed before, by a batch whose lease expired
+
+
+def reminders_claim(*, now: dt.datetime, batch_size: int, enqueue: Enqueue) -> Claim | None:
     """Claim one batch of due rows with a new token and lease; enqueue it after commit."""
     with transaction.atomic():
-        ids = list(
+        rows = list(
             Reminder.objects.select_for_update(skip_locked=True)
             .filter(due_filter(now))
             .order_by("due_at", "id")
-            .values_list("id", flat=True)[:batch_size]
+            .values_list("id", "status")[:batch_size]
         )
-        if not ids:
+        if not rows:
             return None
+        ids = [pk for pk, _ in rows]
         token = str(uuid.uuid4())
         Reminder.objects.filter(id__in=ids).update(
+            lease_expiries=F("lease_expiries") + Case(When(status=Status.CLAIMED, then=1), default=0),
             status=Status.CLAIMED,
             claim_token=token,
             claimed_at=now,
@@ -117,7 +150,7 @@ def reminders_claim(*, now: dt.datetime, batch_size: int, enqueue: Enqueue) -> t
             attempts=F("attempts") + 1,
         )
         transaction.on_commit(partial(enqueue, ids, token))
-    return token, ids
+    return Claim(token, ids, reclaimed=sum(1 for _, status in rows if status == Status.CLAIMED))
 
 
 def _fail_exhausted_leases(now: dt.datetime) -> int:

@@ -143,11 +143,12 @@ def topology(transactional_db: None, broker: redis.Redis, tmp_path: Path, settin
         "WEB_CONCURRENCY": "2",
         "GUNICORN_THREADS": "1",
         "GUNICORN_BIND": f"127.0.0.1:{port}",
-        # Short periods so that minutes of a clinic's life fit in the test; the hard time limit
-        # stays below the lease, as the settings require.
+        # Short periods so that minutes of a clinic's life fit in the test; the lease outlives
+        # three provider calls at their timeout, as the settings require.
         "REMINDER_SWEEP_SECONDS": "2",
         "REMINDER_BATCH_SIZE": "3",
         "REMINDER_LEASE_SECONDS": "15",
+        "REMINDER_SEND_TIMEOUT_SECONDS": "5",
         "CELERY_TASK_TIME_LIMIT": "10",
         "CELERY_TASK_SOFT_TIME_LIMIT": "8",
         "REMINDER_RETRY_BASE_SECONDS": "2",

@@ -63,7 +63,7 @@ def due_session_reminders(
             last_name="Sender",
             date_of_birth=dt.date(1980, 1, 1),
             phone=f"+1666{i:07d}",
-            email="",
+            email=f"{label}{i}@example.test",
             time_zone="America/New_York",
             quiet_hours_start=dt.time(0),
             quiet_hours_end=dt.time(0),  # no quiet hours: the moment of the test may be any time

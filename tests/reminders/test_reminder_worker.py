@@ -7,11 +7,7 @@ skip, when Redis or PostgreSQL is missing.
 
 from __future__ import annotations
 
-import collections
-import json
-import datetime as dt
 import os
-import signal
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -100,12 +96,6 @@ def deliveries(sms_dir: Path) -> set[str]:
     return {p.stem for p in folder.glob("reminder-*.json")} if folder.exists() else set()
 
 
-def delivered_message_ids(sms_dir: Path) -> dict[str, str]:
-    """The message id of each key's one delivery, as the provider recorded it."""
-    folder = sms_dir / "delivered"
-    return {p.stem: json.loads(p.read_text())["message_id"] for p in folder.glob("reminder-*.json")}
-
-
 def provider_calls(sms_dir: Path) -> list[tuple[str, str, str]]:
     log = sms_dir / "calls.log"
     if not log.exists():
@@ -175,53 +165,3 @@ def test_a_session_cancelled_after_its_task_was_enqueued_gets_no_message(start_w
     assert TreatmentSession.objects.get(pk=session.pk).status == TreatmentSession.Status.CANCELLED
     assert f"reminder-{cancelled_id}" not in deliveries(sms_dir)
     assert f"reminder-{cancelled_id}" not in {key for key, _, _ in provider_calls(sms_dir)}
-
-
-def test_a_worker_killed_mid_batch_loses_nothing_and_sends_nothing_twice(start_worker, sms_dir, capsys):
-    total = 600
-    now = timezone.now()
-    ids = due_session_reminders(total, now=now)
-    worker = start_worker()
-    reminders_sweep(now=now, enqueue=enqueue_send_batch)
-
-    # Kill the whole worker (main process and pool) with SIGKILL once a first batch has committed
-    # and others are half sent: provider calls made, their commit not.
-    def mid_batch() -> bool:
-        sent = sent_count(ids)
-        return sent >= 100 and len(provider_calls(sms_dir)) >= sent + 10  # sent, not yet committed
-
-    wait_for(mid_batch, what="a first batch committed and another half sent")
-    worker.kill(signal.SIGKILL)
-    sent_before_restart = sent_count(ids)
-    calls_at_kill = len(provider_calls(sms_dir))
-    assert sent_before_restart < total, "the worker finished before it was killed: nothing was tested"
-
-    start_worker()
-    lease = settings.REMINDER_LEASE_SECONDS
-
-    def all_sent() -> bool:
-        # The sweep keeps running, as beat would; its clock is past the dead worker's leases.
-        reminders_sweep(now=timezone.now() + dt.timedelta(seconds=lease + 1), enqueue=enqueue_send_batch)
-        return sent_count(ids) == total
-
-    wait_for(all_sent, what="every reminder sent after the restart", timeout=120)
-
-    rows = list(Reminder.objects.filter(pk__in=ids))
-    assert {r.status for r in rows} == {Status.SENT}
-    calls = provider_calls(sms_dir)
-    per_key = collections.Counter(key for key, _, _ in calls)
-    new_per_key = collections.Counter(key for key, _, outcome in calls if outcome == "new")
-    # The delivery file, not the call log: a worker killed between the two leaves no "new" line.
-    first_id = delivered_message_ids(sms_dir)
-    missing = {f"reminder-{i}" for i in ids} - deliveries(sms_dir)
-    repeats_absorbed = sum(n - 1 for n in per_key.values() if n > 1)
-    repeat_deliveries = sum(n - 1 for n in new_per_key.values() if n > 1)
-    with capsys.disabled():
-        print(
-            f"\n[SIGKILL test] {total} reminders; {sent_before_restart} marked sent before the kill, "
-            f"{calls_at_kill} provider calls by then; {repeats_absorbed} repeat provider calls absorbed "
-            f"by the idempotency key; {repeat_deliveries} repeat deliveries; {len(missing)} missing."
-        )
-    assert missing == set()
-    assert repeat_deliveries == 0
-    assert all(r.provider_message_id == first_id[f"reminder-{r.pk}"] for r in rows)
