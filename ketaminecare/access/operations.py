@@ -73,6 +73,14 @@ OPERATIONS: dict[str, dict[str, frozenset[str]]] = {
     "feeds.rotate":        {"post": SELF},
     "feeds.revoke":        {"post": SELF},
     "feeds.ics":           {"get": OPEN},
+    # Pages outside the API and the admin (PAGES below names their routes). /health/ shows
+    # counts and states only; /metrics/ answers the scraper holding METRICS_TOKEN; the API's
+    # documentation is for the signed in unless the operator makes it public (API_DOCS_PUBLIC).
+    "home":                {"get": OPEN},
+    "health":              {"get": OPEN},
+    "metrics":             {"get": OPEN},
+    "sign_in":             {"get": OPEN, "post": OPEN},
+    "docs":                {"get": SELF},
 }
 # fmt: on
 
@@ -99,6 +107,18 @@ RESOURCE_RECORDS: dict[str, tuple[str, str | None]] = {
 # Views that name no resource of their own, by URL name: the API root, whose links anyone reads.
 ROUTE_RESOURCES: dict[str, str] = {
     "api-root": "root",
+}
+
+# Routes outside the API and the admin, by URL name: the resource each is in the table as. A page
+# added without an entry here fails tests/ketaminecare/test_pages_policy.py.
+PAGES: dict[str, str] = {
+    "home": "home",
+    "health": "health",
+    "metrics": "metrics",
+    "rest_framework:login": "sign_in",
+    "rest_framework:logout": "sign_in",
+    "schema": "docs",
+    "api-docs": "docs",
 }
 
 

@@ -44,7 +44,7 @@ def test_due_reminders_are_claimed_once_and_marked_sent_with_the_message_id(
 
 
 def test_an_expired_lease_is_claimed_again_and_the_old_claim_sends_nothing(
-    clinic, awake_patient, monday, now, settings
+    clinic, awake_patient, monday, now, settings, caplog
 ):
     book(clinic, awake_patient, monday, now)
     moment = at(monday, 7)
@@ -55,7 +55,11 @@ def test_an_expired_lease_is_claimed_again_and_the_old_claim_sends_nothing(
     assert reminders_sweep(now=moment + lease - dt.timedelta(seconds=1), enqueue=lambda i, t: None).claimed == 0
     retaken = reminders_sweep(now=moment + lease + dt.timedelta(seconds=1), enqueue=lambda i, t: None)
 
-    assert retaken.claimed == first.claimed
+    assert retaken.claimed == retaken.reclaimed == first.claimed
+    warnings = [r for r in caplog.records if r.levelname == "WARNING" and r.name == "reminders.services.sweep"]
+    assert [r.getMessage().split(":")[1].split()[0] for r in warnings] == [str(first.claimed)]
+    assert "claimed again after their lease" in warnings[0].getMessage()
+    assert set(Reminder.objects.filter(status=Status.CLAIMED).values_list("lease_expiries", flat=True)) == {1}
     for token, ids in first.batches:
         assert reminders_send_batch(reminder_ids=ids, claim_token=token, now=moment + lease).not_ours == len(ids)
     for token, ids in retaken.batches:
