@@ -132,7 +132,7 @@ class _Batch:
         self.size = len(ids)
         self.lease = Lease(ids, token)
         self.result = BatchResult()
-        self.loaded = 0
+        self.loaded: int | None = None  # None until the batch's rows are read
         self.done = 0
 
     def run(self) -> None:
@@ -291,7 +291,7 @@ class _Batch:
 
     def log_stopped(self) -> None:
         result = self.result
-        result.left_claimed = self.loaded - self.done
+        result.left_claimed = (self.size if self.loaded is None else self.loaded) - self.done
         logger.error(
             "reminder batch %s (%d reminders): the database stayed unreachable, so sending stopped after %d sent "
             "and recorded; the other %d stay claimed and are sent when their lease (%d s) expires%s",
