@@ -1,20 +1,27 @@
 """Reminder dispatch: 10,000 reminders due at once, through the real Redis and a real worker.
 
-Two designs, measured in the same run on the same machine, with the same worker (``celery -A
-ketaminecare worker`` with its default concurrency, one process per CPU) and the same send path
-(render, re-check, the file SMS backend, mark sent):
+Three designs, measured in the same run on the same machine, in turns, with the same data and the
+same worker (``celery -A ketaminecare worker`` with its default concurrency, one process per CPU,
+the file SMS backend):
 
 - ``batched``: the service's design. One sweep claims every due row in batches
   (``REMINDER_BATCH_SIZE``, select-for-update skip-locked, a lease) and publishes one task per
-  batch; a task sends its batch in one transaction.
+  batch; the task records each message in a short transaction of its own as soon as the provider
+  answers (lock the row, deliver, update, commit) and renews the batch's lease between messages
+  (reminders/services/send.py).
+- ``batch-marked``: the same sweep and the same claimed batches, sent by the previous send path:
+  the batch's rows locked in one transaction, every message sent, and all the sent rows marked in
+  one statement at the end (bench/batch_marked.py). It is the peer of the per-message record:
+  the ratio of the two is what recording each message as it goes costs.
 - ``naive``: one Celery task per reminder, published with ``apply_async``; each task claims its
-  row with a conditional update and sends it (bench/naive_tasks.py).
+  row with a conditional update and sends it through the service's send path, a batch of one
+  (bench/naive_tasks.py).
 
 For each: reminders per second from the first claim to the last row marked sent (``claimed_at``
 and ``sent_at`` on the rows), the wall time from the first publish, duplicates (a reminder the
 provider recorded more than once, or called more than once) and losses (a due reminder not
 delivered or not marked sent), and the worker's peak memory (VmHWM of the main process and its
-pool children, read from /proc before it stops).
+pool children, read from /proc before it stops), with the 1-minute load average at its start.
 
 Run it on its own, migrated, database and its own Redis database::
 
@@ -42,6 +49,7 @@ from django.db.models import Max, Min
 from django.utils import timezone
 
 from bench import _django  # noqa: F401  (configures Django)
+from bench.batch_marked import enqueue_batch_marked
 from reminders.models import Reminder
 from reminders.services.sweep import reminders_sweep
 from reminders.tasks import enqueue_send_batch
@@ -56,8 +64,15 @@ def provider_calls(sms_dir: Path) -> list[tuple[str, str, str]]:
     return [(k, m, o) for k, m, o in (line.split() for line in log.read_text().splitlines() if line.strip())]
 
 
+DESIGNS = ("batched", "batch-marked", "naive")
+
+# The ratios the run ends with: (design, its peer), best rate against best rate.
+RATIOS = (("batched", "batch-marked"), ("batched", "naive"), ("batch-marked", "naive"))
+
+
 def run(design: str, count: int, workdir: Path, broker: redis.Redis) -> dict[str, Any]:
     broker.flushdb()
+    load = os.getloadavg()[0]
     sms_dir = workdir / design / "sms"
     now = timezone.now()
     ids = due_session_reminders(count, now=now, label=f"bench-{design}-{time.time_ns()}")
@@ -71,13 +86,15 @@ def run(design: str, count: int, workdir: Path, broker: redis.Redis) -> dict[str
         env=env,
         log=workdir / design / "worker.log",
         name=f"bench-{design}",
-        extra_args=("--include", "bench.naive_tasks"),
+        extra_args=("--include", "bench.naive_tasks,bench.batch_marked"),
     )
     worker.start()
     try:
         started = time.monotonic()
         if design == "batched":
             reminders_sweep(enqueue=enqueue_send_batch)
+        elif design == "batch-marked":
+            reminders_sweep(enqueue=enqueue_batch_marked)
         else:
             from bench.naive_tasks import naive_send_one
 
@@ -114,16 +131,20 @@ def run(design: str, count: int, workdir: Path, broker: redis.Redis) -> dict[str
         "peak_main_mib": peaks.get(worker.process.pid if worker.process else 0, 0) / 1024,
         "peak_total_mib": sum(peaks.values()) / 1024,
         "processes": len(peaks),
+        "load": load,
     }
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--count", type=int, default=10_000)
-    parser.add_argument("--rounds", type=int, default=1, help="each round runs both designs, in turn")
+    parser.add_argument("--rounds", type=int, default=1, help="each round runs every design, in turn")
     parser.add_argument("--migrate", action="store_true")
-    parser.add_argument("--designs", default="batched,naive", help="comma-separated: batched, naive")
+    parser.add_argument("--designs", default=",".join(DESIGNS), help=f"comma-separated: {', '.join(DESIGNS)}")
     args = parser.parse_args()
+    designs = args.designs.split(",")
+    if unknown := set(designs) - set(DESIGNS):
+        parser.error(f"unknown designs: {', '.join(sorted(unknown))}")
     if not str(settings.CELERY_BROKER_URL).startswith("redis://"):
         raise SystemExit("set REDIS_URL=redis://... (this benchmark measures the real Redis)")
     if connection.vendor != "postgresql":
@@ -137,25 +158,28 @@ def main() -> None:
     results = []
     with tempfile.TemporaryDirectory(prefix="bench-reminders-") as tmp:
         for _ in range(args.rounds):
-            for design in args.designs.split(","):
+            for design in designs:
                 result = run(design, args.count, Path(tmp), broker)
                 results.append(result)
                 print(
-                    f"{design:8} {result['sent']:6d}/{result['count']} sent in {result['seconds']:.2f} s "
+                    f"{design:12} {result['sent']:6d}/{result['count']} sent in {result['seconds']:.2f} s "
                     f"(first claim to last sent): {result['rate']:.0f}/s; wall {result['wall']:.2f} s "
                     f"(publishing {result['publish']:.2f} s); duplicates {result['duplicate_deliveries']}, "
                     f"repeat provider calls {result['repeat_provider_calls']}, losses {result['losses']}; "
                     f"worker peak RSS {result['peak_total_mib']:.0f} MiB over {result['processes']} processes "
-                    f"(main {result['peak_main_mib']:.0f} MiB)",
+                    f"(main {result['peak_main_mib']:.0f} MiB); load (1 min) at start {result['load']:.2f}",
                     flush=True,
                 )
     broker.flushdb()
     by_design: dict[str, list[float]] = collections.defaultdict(list)
     for result in results:
         by_design[result["design"]].append(result["rate"])
-    if by_design["batched"] and by_design["naive"]:
-        batched, naive = max(by_design["batched"]), max(by_design["naive"])
-        print(f"best rates: batched {batched:.0f}/s, naive {naive:.0f}/s, ratio {batched / naive:.1f}x")
+    best = {design: max(rates) for design, rates in by_design.items()}
+    print("best rates: " + ", ".join(f"{design} {rate:.0f}/s" for design, rate in best.items()))
+    for design, peer in RATIOS:
+        if design in best and peer in best:
+            rounds = ", ".join(f"{a / b:.2f}" for a, b in zip(by_design[design], by_design[peer], strict=True))
+            print(f"{design} / {peer}: {best[design] / best[peer]:.2f}x (best against best; round by round: {rounds})")
 
 
 if __name__ == "__main__":
