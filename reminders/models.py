@@ -94,13 +94,19 @@ class Reminder(models.Model):
 
     class Status(models.TextChoices):
         PENDING = "pending", "Pending"
-        CLAIMED = "claimed", "Claimed (being sent)"
+        CLAIMED = "claimed", "Claimed (in a batch)"
+        # Handed to the provider, its answer not yet recorded. A row left in it (its worker died)
+        # is the one whose message may or may not have gone: claimed again after its lease.
+        SENDING = "sending", "Sending (with the provider)"
         SENT = "sent", "Sent"
         FAILED = "failed", "Failed"
         CANCELLED = "cancelled", "Cancelled"
         SKIPPED = "skipped", "Skipped (channel not allowed)"
 
     LIVE_STATUSES = (Status.PENDING, Status.CLAIMED)
+    # Held by a batch under a lease (its worker renews it; the sweep takes it back when it expires).
+    LEASED_STATUSES = (Status.CLAIMED, Status.SENDING)
+    FINISHED_OR_SENDING = (Status.SENDING, Status.SENT, Status.FAILED, Status.SKIPPED)
 
     kind = models.CharField(max_length=30, choices=ReminderKind.choices)
     channel = models.CharField(max_length=10, choices=Channel.choices)
@@ -153,7 +159,9 @@ class Reminder(models.Model):
         indexes = [
             # The sweep's query: live rows by due time (pending) or lease (claimed).
             models.Index(fields=["due_at"], condition=Q(status="pending"), name="reminder_pending_due"),
-            models.Index(fields=["lease_until"], condition=Q(status="claimed"), name="reminder_claimed_lease"),
+            models.Index(
+                fields=["lease_until"], condition=Q(status__in=["claimed", "sending"]), name="reminder_leased_lease"
+            ),
             models.Index(fields=["status", "due_at"], name="reminder_status_due"),
         ]
         constraints = [
@@ -167,8 +175,9 @@ class Reminder(models.Model):
                 name="reminder_sent_has_message_id",
             ),
             models.CheckConstraint(
-                condition=~Q(status="claimed") | (Q(claim_token__isnull=False) & Q(lease_until__isnull=False)),
-                name="reminder_claimed_has_lease",
+                condition=~Q(status__in=["claimed", "sending"])
+                | (Q(claim_token__isnull=False) & Q(lease_until__isnull=False)),
+                name="reminder_leased_has_lease",
             ),
             # At most one live row per message: a plan written twice cannot send twice.
             models.UniqueConstraint(

@@ -36,12 +36,13 @@ class OutboxFigures:
 
 def outbox_figures(now: dt.datetime | None = None) -> OutboxFigures:
     now = now or timezone.now()
-    waiting = Q(status=Status.PENDING, due_at__lte=now) | Q(status=Status.CLAIMED)
+    leased = Q(status__in=Reminder.LEASED_STATUSES)
+    waiting = Q(status=Status.PENDING, due_at__lte=now) | leased
     row = Reminder.objects.aggregate(
         due=Count("id", filter=waiting),
         oldest=Min("due_at", filter=waiting),
-        claimed=Count("id", filter=Q(status=Status.CLAIMED)),
-        lease_expired=Count("id", filter=Q(status=Status.CLAIMED, lease_until__lt=now)),
+        claimed=Count("id", filter=leased),
+        lease_expired=Count("id", filter=leased & Q(lease_until__lt=now)),
         sent=Count("id", filter=Q(status=Status.SENT)),
         failed=Count("id", filter=Q(status=Status.FAILED)),
         reclaims=Sum("lease_expiries"),

@@ -3,9 +3,11 @@
 Booking plans a session's reminders, moving it moves them, cancelling cancels them; the same
 for integration appointments and for the course's "maintenance due" reminder. Each function here
 runs inside its caller's transaction (it is called by the booking, lifecycle and integration
-services, which hold the course, session or window lock) and locks the live rows it may change,
-so that a worker sending one of them finishes first: either the message went before the change,
-or the change is what the worker sees.
+services, which hold the course, session or window lock) and locks the live rows it may change.
+A worker takes a row out of the live ones (claimed to sending) in one conditional statement just
+before it hands the message over, so each change and each send are in one order: either the
+message went before the change (the change leaves a sending row alone, and never plans it twice),
+or the change is what the worker sees (the row is no longer claimed, and the worker skips it).
 
 A plan line whose time has already passed when it is planned is not written (a course booked two
 days ahead gets no 72-hour reminder); a live row that has not changed is left alone even when it
@@ -95,8 +97,8 @@ _MOVABLE_FIELDS = [
 def _sync(*, subject: dict[str, object], patient: Patient, wanted: list[Wanted], now: dt.datetime) -> None:
     """Make the live rows of one subject and patient match ``wanted``.
 
-    Locks the live rows first: a worker holding one of them (sending it) finishes before this
-    goes on, and the row is then no longer live. A row whose anchor and revision are unchanged is
+    Locks the live rows first, so that no worker takes one of them to send while this decides. A
+    row whose anchor and revision are unchanged is
     kept as it is; a changed one is moved (back to pending, its claim dropped) or, when its new
     time has passed, cancelled; a new one is written only while its time is ahead.
     """
@@ -107,7 +109,8 @@ def _sync(*, subject: dict[str, object], patient: Patient, wanted: list[Wanted],
         )
     }
     done = set(
-        Reminder.objects.filter(**subject, patient=patient, status__in=[Status.SENT, Status.FAILED, Status.SKIPPED])
+        # A row being handed to the provider is as good as sent: never planned a second time.
+        Reminder.objects.filter(**subject, patient=patient, status__in=Reminder.FINISHED_OR_SENDING)
         .values_list("kind", "channel", "anchor_at", "subject_revision")
         .distinct()
     )

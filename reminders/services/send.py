@@ -3,12 +3,14 @@
 For each row of the batch that still carries the batch's token:
 
 1. re-check it against its subject, its channel and quiet hours (``checks.verdict``) and render it;
-2. in a short transaction, lock the row (still ours, still claimed), hand the message to the
-   provider, and write what happened (sent with the provider's message id, or a retry, or a
-   failure); the commit ends before the next message is handed over.
+2. take it: one conditional statement moves it from claimed to sending, if it is still this
+   batch's (a cancellation or a move that came meanwhile cleared its claim: then it is skipped);
+3. hand the message to the provider, and record what happened (sent with the provider's message
+   id, or a retry, or a failure) in one more statement, before the next message is handed over.
 
-The lock is what makes a cancellation that comes while a message is with the provider wait for
-it: either the message went before the change, or the change is what the worker sees.
+Two statements a message, each its own transaction: no lock is held while the provider answers.
+A change to the reminder's subject that comes while the row is sending leaves it alone (it is no
+longer live; see ``reminders.services.outbox``): the message went before the change.
 
 Faults:
 
@@ -17,10 +19,10 @@ Faults:
   anything else is sent, so it is never sent again. If the database stays unreachable, the worker
   stops sending: the rest of the batch stays claimed and is claimed again when its lease expires.
 - **The worker dies.** Its rows stay claimed until their lease expires (the sweep then claims them
-  again). Every message it had recorded stays recorded; the one it may have been handing over is
-  the only one that can go twice: SMS carries the reminder's id as the provider's idempotency key,
-  so the provider answers with the first message id instead of sending; an email that SMTP had
-  already taken goes out again with the same Message-ID.
+  again). Every message it had recorded stays recorded; the one it was handing over is left
+  sending, and is the only one that can go twice: SMS carries the reminder's id as the provider's
+  idempotency key, so the provider answers with the first message id instead of sending; an email
+  that SMTP had already taken goes out again with the same Message-ID.
 - **The lease** is short (``REMINDER_LEASE_SECONDS``) and kept alive while the batch is worked on
   (``Lease.renew_if_due``, between messages): a batch whose worker or broker message was lost is
   claimed again within a sweep period plus the lease, and a live worker's batch never is.
@@ -28,7 +30,9 @@ Faults:
 
 from __future__ import annotations
 
+import collections
 import datetime as dt
+import functools
 import logging
 import time
 from collections.abc import Callable, Sequence
@@ -37,15 +41,14 @@ from functools import partial
 from typing import TypeVar
 
 from django.conf import settings
-from django.db import InterfaceError, OperationalError, connection, transaction
-from django.db.models import QuerySet
+from django.db import IntegrityError, InterfaceError, OperationalError, connection, transaction
 from django.utils import timezone
 
 from reminders.channels import Channels, DeliveryError, Outgoing
-from reminders.messages import ForbiddenContent, Message, render
+from reminders.messages import ForbiddenContent, render
 from reminders.models import Reminder
 from reminders.services.checks import BatchFacts, Verdict, message_context, recipient_address, verdict
-from reminders.services.outbox import last_session_starts
+from reminders.services.outbox import REASON_MOVED, last_session_starts
 from sessions.selectors import booked_window_ids
 from sessions.services.common import now_or
 
@@ -97,7 +100,8 @@ class Lease:
     def renew(self) -> int:
         """Extend the lease of the rows still claimed by this batch; how many there are."""
         self.renewed = time.monotonic()
-        return Reminder.objects.filter(id__in=self.ids, claim_token=self.token, status=Status.CLAIMED).update(
+        leased = Reminder.LEASED_STATUSES
+        return Reminder.objects.filter(id__in=self.ids, claim_token=self.token, status__in=leased).update(
             lease_until=timezone.now() + dt.timedelta(seconds=self.seconds)
         )
 
@@ -131,6 +135,7 @@ class _Batch:
         self.channels = channels
         self.size = len(ids)
         self.lease = Lease(ids, token)
+        self.token_db = Reminder._meta.get_field("claim_token").get_db_prep_value(token, connection)
         self.result = BatchResult()
         self.loaded: int | None = None  # None until the batch's rows are read
         self.done = 0
@@ -141,10 +146,18 @@ class _Batch:
         self.loaded = len(rows)
         self.result.not_ours = self.size - len(rows)
         facts = self._with_reconnect(partial(_facts, rows))
+        queue: collections.deque[tuple[Reminder, Outgoing]] = collections.deque()
         for row in rows:
+            outgoing = self._prepare(row, facts)
+            if outgoing is None:
+                self._with_reconnect(partial(self._write_outcome, row))
+                self.done += 1
+            else:
+                queue.append((row, outgoing))
+        taken = self._take_next(queue)
+        while taken is not None:
             self._with_reconnect(self.lease.renew_if_due)
-            self._with_reconnect(partial(self._handle, row, facts))
-            self.done += 1
+            taken = self._send(*taken, queue=queue)
 
     def _load(self) -> list[Reminder]:
         return list(
@@ -161,38 +174,48 @@ class _Batch:
             .order_by("id")
         )
 
-    def _handle(self, row: Reminder, facts: BatchFacts) -> None:
-        """Decide, and send or write the outcome. Raises a connection error only when nothing went
-        out for this row (so the whole of it may be tried again)."""
+    def _prepare(self, row: Reminder, facts: BatchFacts) -> Outgoing | None:
+        """The message to send, or None with the row's outcome set (cancelled, deferred, ...)."""
         decision, reason = verdict(row, now=self.now, facts=facts)
         if decision != Verdict.SEND:
             _decide(row, decision, reason, now=self.now, result=self.result)
-            self._write_outcome(row)
-            return
+            return None
         try:
             message = render(row.kind, row.channel, message_context(row))
         except ForbiddenContent as exc:
             _fail(row, f"the text names what a reminder must not: {', '.join(exc.found)}", self.result)
-            self._write_outcome(row)
-            return
-        self._send(row, message)
+            return None
+        return Outgoing(row.pk, row.channel, recipient_address(row), message.subject, message.body)
 
-    def _send(self, row: Reminder, message: Message) -> None:
-        outgoing = Outgoing(row.pk, row.channel, recipient_address(row), message.subject, message.body)
-        message_id = ""
+    def _take_next(self, queue: collections.deque[tuple[Reminder, Outgoing]]) -> tuple[Reminder, Outgoing] | None:
+        """Take the next row of the queue that is still this batch's (claimed to sending)."""
+        while queue:
+            row, outgoing = queue.popleft()
+            if self._with_reconnect(partial(self._take, row)):
+                return row, outgoing
+            self._skip(row)
+        return None
+
+    def _skip(self, row: Reminder) -> None:
+        """A row cancelled, moved or claimed again since the batch was loaded: not this batch's."""
+        self.result.not_ours += 1
+        self.done += 1
+        logger.debug("reminder batch %s: reminder %s is no longer this batch's", self.lease.token, row.pk)
+
+    def _send(
+        self, row: Reminder, outgoing: Outgoing, *, queue: collections.deque[tuple[Reminder, Outgoing]]
+    ) -> tuple[Reminder, Outgoing] | None:
+        """Hand one taken row to the provider and record it; the next row taken, if any."""
+        message_id = self._deliver(row, outgoing)
+        self.done += 1
+        if not message_id:
+            self._with_reconnect(partial(self._write_outcome, row, was=Status.SENDING))
+            return self._take_next(queue)
+        self.result.sent += 1
+        following = queue[0][0] if queue else None
         try:
-            with transaction.atomic():
-                if not self._take(row):
-                    self.result.not_ours += 1
-                    return
-                message_id = self._deliver(row, outgoing)
-                if message_id:
-                    self._write_sent(row, message_id)
-                else:
-                    self._write_outcome(row)
+            recorded, taken = self._record_and_take(row, message_id, following)
         except CONNECTION_ERRORS:
-            if not message_id:
-                raise
             logger.warning(
                 "reminder batch %s: the database dropped after the provider accepted reminder %s; recording it",
                 self.lease.token,
@@ -200,18 +223,38 @@ class _Batch:
             )
             connection.close()
             self._with_reconnect(partial(self._record_after_drop, row, message_id), unrecorded=True)
-        if message_id:
-            self.result.sent += 1
+            # The next row may have been taken by the statement that failed: a strict take then
+            # refuses it, and its lease brings it back (it was not handed over).
+            return self._take_next(queue)
+        if not recorded:
+            self._record_after_drop(row, message_id)
+        if following is None:
+            return None
+        next_row, next_outgoing = queue.popleft()
+        if taken:
+            return next_row, next_outgoing
+        self._skip(next_row)
+        return self._take_next(queue)
 
     def _take(self, row: Reminder) -> bool:
-        """Lock the row while it is still this batch's (a cancellation or a move clears the token)."""
-        return (
-            Reminder.objects.select_for_update()
-            .filter(pk=row.pk, claim_token=self.lease.token, status=Status.CLAIMED)
-            .values_list("pk", flat=True)
-            .first()
-            is not None
-        )
+        """Claimed to sending, while the row is still this batch's; whether it was."""
+        with connection.cursor() as cursor:
+            cursor.execute(_statements().take, [row.pk, self.token_db])
+            return cursor.rowcount == 1
+
+    def _record_and_take(self, row: Reminder, message_id: str, following: Reminder | None) -> tuple[bool, bool]:
+        """One statement, committed before the next message is handed over: ``row`` sending to
+        sent with its message id, and ``following`` (if any) claimed to sending. Whether each
+        was still this batch's."""
+        sent_at = Reminder._meta.get_field("sent_at").get_db_prep_value(self._sent_at(), connection)
+        following_id = following.pk if following is not None else None
+        pk = row.pk
+        # In the order of the placeholders: the six CASEs (two with a value), then the WHERE.
+        params = [pk, pk, sent_at, pk, message_id, pk, pk, pk, self.token_db, pk, following_id]
+        with connection.cursor() as cursor:
+            cursor.execute(_statements().record_and_take, params)
+            changed = {pk for (pk,) in cursor.fetchall()}
+        return row.pk in changed, following_id in changed
 
     def _deliver(self, row: Reminder, outgoing: Outgoing) -> str:
         """The provider's message id, or "" with the row's retry or failure set."""
@@ -231,22 +274,31 @@ class _Batch:
         return self.marked_at or timezone.now()
 
     def _write_sent(self, row: Reminder, message_id: str) -> int:
-        return self._ours(row).update(
-            status=Status.SENT,
-            sent_at=self._sent_at(),
-            provider_message_id=message_id,
-            claim_token=None,
-            lease_until=None,
-            last_error="",
-        )
+        """Sending to sent, if the row is still this batch's; how many rows that was (0 or 1)."""
+        sent_at = Reminder._meta.get_field("sent_at").get_db_prep_value(self._sent_at(), connection)
+        with connection.cursor() as cursor:
+            cursor.execute(_statements().mark_sent, [sent_at, message_id, row.pk, self.token_db])
+            return cursor.rowcount
 
-    def _write_outcome(self, row: Reminder) -> None:
-        """A decision or a failed delivery: the row leaves the batch (pending, cancelled, ...)."""
+    def _write_outcome(self, row: Reminder, *, was: str = Status.CLAIMED) -> None:
+        """A decision or a failed delivery: the row leaves the batch (pending, cancelled, ...).
+
+        A row sent back to pending can meet a live row written meanwhile for its subject's new
+        time (the subject moved while this one was with the provider): it is then cancelled.
+        """
         fields = {name: getattr(row, name) for name in _OUTCOME_FIELDS}
-        self._ours(row).update(**fields, claim_token=None, lease_until=None)
-
-    def _ours(self, row: Reminder) -> QuerySet[Reminder]:
-        return Reminder.objects.filter(pk=row.pk, claim_token=self.lease.token, status=Status.CLAIMED)
+        ours = Reminder.objects.filter(pk=row.pk, claim_token=self.lease.token, status=was)
+        try:
+            with transaction.atomic():
+                ours.update(**fields, claim_token=None, lease_until=None)
+        except IntegrityError:
+            ours.update(
+                status=Status.CANCELLED,
+                cancelled_at=self.now,
+                last_error=REASON_MOVED,
+                claim_token=None,
+                lease_until=None,
+            )
 
     def _record_after_drop(self, row: Reminder, message_id: str) -> None:
         if self._write_sent(row, message_id):
@@ -308,6 +360,44 @@ class _Batch:
             ),
             extra={"event": "reminder_batch_stopped"},
         )
+
+
+@dataclass(frozen=True)
+class _Statements:
+    take: str
+    mark_sent: str
+    record_and_take: str
+
+
+@functools.cache
+def _statements() -> _Statements:
+    """The statements every message runs, as plain SQL (no value is interpolated): the ORM's
+    compiling of them cost more than the database's running them."""
+    table = connection.ops.quote_name(Reminder._meta.db_table)
+    claimed, sending, sent = f"'{Status.CLAIMED}'", f"'{Status.SENDING}'", f"'{Status.SENT}'"
+    ours = "id = %s AND claim_token = %s AND status = "
+    cleared = "claim_token = NULL, lease_until = NULL, last_error = ''"
+    # Each column: the recorded row's new value, else the taken row's (only its status changes).
+    record = {
+        "status": (sent, sending),
+        "sent_at": ("%s", "sent_at"),
+        "provider_message_id": ("%s", "provider_message_id"),
+        "claim_token": ("NULL", "claim_token"),
+        "lease_until": ("NULL", "lease_until"),
+        "last_error": ("''", "last_error"),
+    }
+    both = ", ".join(f"{column} = CASE WHEN id = %s THEN {a} ELSE {b} END" for column, (a, b) in record.items())
+    return _Statements(
+        take=f"UPDATE {table} SET status = {sending} WHERE {ours}{claimed}",  # noqa: S608
+        mark_sent=(
+            f"UPDATE {table} SET status = {sent}, sent_at = %s, provider_message_id = %s, {cleared} "  # noqa: S608
+            f"WHERE {ours}{sending}"
+        ),
+        record_and_take=(
+            f"UPDATE {table} SET {both} WHERE claim_token = %s "  # noqa: S608
+            f"AND ((id = %s AND status = {sending}) OR (id = %s AND status = {claimed})) RETURNING id"
+        ),
+    )
 
 
 def _facts(rows: Sequence[Reminder]) -> BatchFacts:

@@ -117,7 +117,7 @@ def _log(result: SweepResult) -> None:
 
 def due_filter(now: dt.datetime) -> Q:
     return Q(status=Status.PENDING, due_at__lte=now) | Q(
-        status=Status.CLAIMED, lease_until__lt=now, attempts__lt=settings.REMINDER_MAX_ATTEMPTS
+        status__in=Reminder.LEASED_STATUSES, lease_until__lt=now, attempts__lt=settings.REMINDER_MAX_ATTEMPTS
     )
 
 
@@ -142,7 +142,7 @@ def reminders_claim(*, now: dt.datetime, batch_size: int, enqueue: Enqueue) -> C
         ids = [pk for pk, _ in rows]
         token = str(uuid.uuid4())
         Reminder.objects.filter(id__in=ids).update(
-            lease_expiries=F("lease_expiries") + Case(When(status=Status.CLAIMED, then=1), default=0),
+            lease_expiries=F("lease_expiries") + Case(When(status__in=Reminder.LEASED_STATUSES, then=1), default=0),
             status=Status.CLAIMED,
             claim_token=token,
             claimed_at=now,
@@ -150,11 +150,11 @@ def reminders_claim(*, now: dt.datetime, batch_size: int, enqueue: Enqueue) -> C
             attempts=F("attempts") + 1,
         )
         transaction.on_commit(partial(enqueue, ids, token))
-    return Claim(token, ids, reclaimed=sum(1 for _, status in rows if status == Status.CLAIMED))
+    return Claim(token, ids, reclaimed=sum(1 for _, status in rows if status in Reminder.LEASED_STATUSES))
 
 
 def _fail_exhausted_leases(now: dt.datetime) -> int:
     """Rows whose workers died on every one of their tries end failed (for the front desk)."""
     return Reminder.objects.filter(
-        status=Status.CLAIMED, lease_until__lt=now, attempts__gte=settings.REMINDER_MAX_ATTEMPTS
+        status__in=Reminder.LEASED_STATUSES, lease_until__lt=now, attempts__gte=settings.REMINDER_MAX_ATTEMPTS
     ).update(status=Status.FAILED, claim_token=None, lease_until=None, last_error="no worker finished it in time")

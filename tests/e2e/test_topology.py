@@ -6,8 +6,9 @@ booking their courses all at once (some of them competing for the same chair or 
 same time), moving and cancelling sessions and courses. Time passes for real, in short offsets:
 the clinic is open around the clock, the first session of every course starts a few minutes
 after the booking, and the protocol's reminder plan counts in minutes, so its reminders fall due
-during the test. One Celery worker is killed with SIGKILL while a batch of its reminders is half
-delivered; the other worker takes the batch over once the lease expires.
+during the test. One Celery worker is killed with SIGKILL while a text it delivered is not yet
+recorded (the provider is slow to answer); the other worker takes the batch over once the lease
+expires.
 
 Then: no 5xx, no overlapping sessions, as many 409s as deliberate competitors that lost, every
 due reminder sent and delivered once (a repeat provider call absorbed by the idempotency key),
@@ -279,7 +280,7 @@ def seats_for(clinic: Clinic) -> list[Seat]:
 
 
 class Killer:
-    """SIGKILLs a worker once it has delivered a text whose batch it has not yet committed."""
+    """SIGKILLs a worker once it has delivered a text it has not yet recorded (still sending)."""
 
     def __init__(self, worker: WorkerProcess, sms_dir: Path) -> None:
         self.worker = worker
@@ -292,19 +293,20 @@ class Killer:
             return
         pids = set(self.worker.pids)
         ids = {reminder_id(key) for pid, key in callers(self.sms_dir) if pid in pids}
-        if not ids or not Reminder.objects.filter(pk__in=ids, status=Status.CLAIMED, channel="sms").exists():
+        if not ids or not Reminder.objects.filter(pk__in=ids, status=Status.SENDING, channel="sms").exists():
             return
         self.worker.kill(signal.SIGKILL)
         self.killed_at = timezone.now()
-        # Delivered, and still claimed now that the worker is gone: its transaction never committed.
-        self.in_flight = set(Reminder.objects.filter(pk__in=ids, status=Status.CLAIMED).values_list("pk", flat=True))
+        # Delivered, and still sending now that the worker is gone: its record never committed.
+        self.in_flight = set(Reminder.objects.filter(pk__in=ids, status=Status.SENDING).values_list("pk", flat=True))
 
 
 def settled(before: dt.datetime) -> bool:
     """Every reminder due by ``before`` has been dealt with (sent, cancelled, ...) and it is past."""
     if timezone.now() <= before:
         return False
-    return not Reminder.objects.filter(status__in=Reminder.LIVE_STATUSES, due_at__lte=before).exists()
+    unfinished = (*Reminder.LIVE_STATUSES, Reminder.Status.SENDING)
+    return not Reminder.objects.filter(status__in=unfinished, due_at__lte=before).exists()
 
 
 # ---------------------------------------------------------------------------------------------
@@ -467,8 +469,8 @@ def test_the_production_topology_books_moves_cancels_and_reminds_once_through_a_
     expected_losers += 3
     changed = time.monotonic()
 
-    # 4. The first wave falls due; worker "a" is killed while a batch of its own is half
-    # delivered. Its rows stay claimed until the lease runs out, then worker "b" sends them.
+    # 4. The first wave falls due; worker "a" is killed while a text it delivered is not yet
+    # recorded. Its rows stay leased until the lease runs out, then worker "b" sends them.
     killer = Killer(top.workers["a"], top.sms_dir)
 
     def wave_done(before: dt.datetime) -> Callable[[], bool]:
