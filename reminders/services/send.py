@@ -8,9 +8,12 @@ For each row of the batch that still carries the batch's token:
 3. hand the message to the provider, and record what happened (sent with the provider's message
    id, or a retry, or a failure) in one more statement, before the next message is handed over.
 
-Two statements a message, each its own transaction: no lock is held while the provider answers.
-A change to the reminder's subject that comes while the row is sending leaves it alone (it is no
-longer live; see ``reminders.services.outbox``): the message went before the change.
+The decisions and texts of the whole batch are made first (from the rows as loaded; rows that
+are not to be sent leave the batch then). The record of one message and the take of the next are
+one statement (``record_and_take``), so a message costs one statement and one commit: no lock is
+held while the provider answers. A change to the reminder's subject that comes while the row is
+sending leaves it alone (it is no longer live; see ``reminders.services.outbox``): the message
+went before the change.
 
 Faults:
 
