@@ -129,6 +129,51 @@ class StrictModelSerializer(StrictInputMixin, serializers.ModelSerializer):
     }
 
 
+class PreloadedPrimaryKeyRelatedField(serializers.PrimaryKeyRelatedField):
+    """A primary key resolved from objects its list loaded at once (``PreloadingListSerializer``):
+    one query for all the rows of a list instead of one a row. Alone, it queries as its parent does;
+    its errors are the parent's, word for word."""
+
+    preloaded: dict[int, Any] | None = None
+
+    def to_internal_value(self, data: Any) -> Any:
+        if self.preloaded is None:
+            return super().to_internal_value(data)
+        if isinstance(data, bool):
+            self.fail("incorrect_type", data_type=type(data).__name__)
+        try:
+            key = int(data)
+        except (TypeError, ValueError):
+            self.fail("incorrect_type", data_type=type(data).__name__)
+        if key not in self.preloaded:
+            self.fail("does_not_exist", pk_value=data)
+        return self.preloaded[key]
+
+
+class PreloadingListSerializer(serializers.ListSerializer):
+    """A list whose ``PreloadedPrimaryKeyRelatedField`` children load every object the list names
+    in one query per field, before the rows are validated."""
+
+    def to_internal_value(self, data: Any) -> Any:
+        if isinstance(data, list):
+            for name, field in self.child.fields.items():  # type: ignore[union-attr]
+                if isinstance(field, PreloadedPrimaryKeyRelatedField):
+                    keys = {_int_or_none(row.get(name)) for row in data if isinstance(row, Mapping)} - {None}
+                    queryset = field.get_queryset()
+                    assert queryset is not None  # the field is declared with a queryset
+                    field.preloaded = {obj.pk: obj for obj in queryset.filter(pk__in=keys)}
+        return super().to_internal_value(data)
+
+
+def _int_or_none(value: Any) -> int | None:
+    if isinstance(value, bool):
+        return None
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
 class ErrorSerializer(serializers.Serializer):
     """Every 4xx answer: a stable code, a sentence, and the field or rule at fault."""
 

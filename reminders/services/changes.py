@@ -16,6 +16,7 @@ from reminders.services.outbox import (
     reminders_plan_appointment,
     reminders_plan_course_due,
     reminders_plan_session,
+    reminders_plan_sessions,
 )
 from reminders.services.plan import PlanLine, protocol_plan, window_closing_minutes
 from sessions.models import IntegrationAppointment, IntegrationWindow, TreatmentSession
@@ -23,10 +24,9 @@ from sessions.models import IntegrationAppointment, IntegrationWindow, Treatment
 
 def reminders_course_booked(course: Course, *, now: dt.datetime) -> None:
     """After sessions were added to a course (induction or a maintenance series)."""
-    course = Course.objects.select_related("patient", "protocol").get(pk=course.pk)
-    lines = protocol_plan(course.protocol)
-    for session in course.sessions.filter(status=TreatmentSession.Status.SCHEDULED).select_related("patient"):
-        reminders_plan_session(session, lines=lines, now=now)
+    lines = protocol_plan(course.protocol)  # the booking's own course: patient and protocol in hand
+    scheduled = list(course.sessions.filter(status=TreatmentSession.Status.SCHEDULED))
+    reminders_plan_sessions(scheduled, patient=course.patient, lines=lines, now=now)
     reminders_plan_course_due(course, lines=lines, now=now)
 
 

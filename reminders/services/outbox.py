@@ -16,9 +16,11 @@ is due, so that replanning never cancels a reminder about to go.
 
 from __future__ import annotations
 
+import collections
 import datetime as dt
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from django.db.models import Max
 
@@ -94,42 +96,63 @@ _MOVABLE_FIELDS = [
 ]
 
 
-def _sync(*, subject: dict[str, object], patient: Patient, wanted: list[Wanted], now: dt.datetime) -> None:
-    """Make the live rows of one subject and patient match ``wanted``.
+def _sync(*, subject: dict[str, Any], patient: Patient, wanted: list[Wanted], now: dt.datetime) -> None:
+    """Make the live rows of one subject (``{"session": session}``, ...) and patient match ``wanted``."""
+    ((field, obj),) = subject.items()
+    _sync_many(field=field, wanted={obj: wanted}, patient=patient, now=now)
+
+
+Ident = tuple[str, str, dt.datetime, int]
+
+
+def _sync_many(*, field: str, wanted: dict[Any, list[Wanted]], patient: Patient, now: dt.datetime) -> None:
+    """Make the live rows of each subject (a session, ...: the keys of ``wanted``) of one patient
+    match what is wanted of it, in a fixed number of statements however many subjects.
 
     Locks the live rows first, so that no worker takes one of them to send while this decides. A
-    row whose anchor and revision are unchanged is
-    kept as it is; a changed one is moved (back to pending, its claim dropped) or, when its new
-    time has passed, cancelled; a new one is written only while its time is ahead.
+    row whose anchor and revision are unchanged is kept as it is; a changed one is moved (back to
+    pending, its claim dropped) or, when its new time has passed, cancelled; a new one is written
+    only while its time is ahead.
     """
-    live = {
-        (r.kind, r.channel): r
-        for r in Reminder.objects.select_for_update(of=("self",)).filter(
-            **subject, patient=patient, status__in=Reminder.LIVE_STATUSES
-        )
-    }
-    done = set(
-        # A row being handed to the provider is as good as sent: never planned a second time.
-        Reminder.objects.filter(**subject, patient=patient, status__in=Reminder.FINISHED_OR_SENDING)
-        .values_list("kind", "channel", "anchor_at", "subject_revision")
-        .distinct()
-    )
+    live, done = _rows_of(field=field, subject_ids=[subject.pk for subject in wanted], patient=patient)
     create: list[Reminder] = []
     update: list[Reminder] = []
-    for want in wanted:
-        row = live.pop(want.key, None)
-        if row is None:
-            if want.planned_at > now and _ident(want) not in done:
-                create.append(_new_row(subject=subject, patient=patient, want=want))
-        elif _reconcile(row, want=want, done=done, now=now):
+    for subject, wants in wanted.items():
+        rows, finished = live.pop(subject.pk, {}), done[subject.pk]
+        for want in wants:
+            row = rows.pop(want.key, None)
+            if row is None:
+                if want.planned_at > now and _ident(want) not in finished:
+                    create.append(_new_row(subject={field: subject}, patient=patient, want=want))
+            elif _reconcile(row, want=want, done=finished, now=now):
+                update.append(row)
+        for row in rows.values():
+            _cancel_row(row, now, REASON_NOT_PLANNED)
             update.append(row)
-    for row in live.values():
-        _cancel_row(row, now, REASON_NOT_PLANNED)
-        update.append(row)
     if create:
         Reminder.objects.bulk_create(create)
     if update:
         Reminder.objects.bulk_update(update, _MOVABLE_FIELDS)
+
+
+def _rows_of(
+    *, field: str, subject_ids: list[int], patient: Patient
+) -> tuple[dict[int, dict[tuple[str, str], Reminder]], dict[int, set[Ident]]]:
+    """Per subject: its live rows by kind and channel (locked), and what it already sent."""
+    column = f"{field}_id"
+    among = {f"{field}__in": subject_ids, "patient": patient}
+    live: dict[int, dict[tuple[str, str], Reminder]] = collections.defaultdict(dict)
+    for row in Reminder.objects.select_for_update(of=("self",)).filter(**among, status__in=Reminder.LIVE_STATUSES):
+        live[getattr(row, column)][(row.kind, row.channel)] = row
+    done: dict[int, set[Ident]] = collections.defaultdict(set)
+    # A row being handed to the provider is as good as sent: never planned a second time. Not
+    # locked: a worker records it while holding the next row, which is live and locked above.
+    finished = Reminder.objects.filter(**among, status__in=Reminder.FINISHED_OR_SENDING)
+    for subject_id, kind, channel, anchor, revision in finished.values_list(
+        column, "kind", "channel", "anchor_at", "subject_revision"
+    ):
+        done[subject_id].add((kind, channel, anchor, revision))
+    return live, done
 
 
 def _ident(want: Wanted) -> tuple[str, str, dt.datetime, int]:
@@ -180,16 +203,22 @@ def cancel_live(*, now: dt.datetime, reason: str = REASON_CANCELLED, **subject: 
 
 def reminders_plan_session(session: TreatmentSession, *, lines: Sequence[PlanLine], now: dt.datetime) -> None:
     """A scheduled session's patient reminders (before its start); none for any other status."""
-    wanted = []
-    if session.status == TreatmentSession.Status.SCHEDULED:
-        wanted = _patient_wanted(
-            patient=session.patient,
-            lines=lines,
-            kinds=SESSION_KINDS,
-            anchor=session.starts_at,
-            revision=session.revision,
-        )
-    _sync(subject={"session": session}, patient=session.patient, wanted=wanted, now=now)
+    reminders_plan_sessions([session], patient=session.patient, lines=lines, now=now)
+
+
+def reminders_plan_sessions(
+    sessions: Sequence[TreatmentSession], *, patient: Patient, lines: Sequence[PlanLine], now: dt.datetime
+) -> None:
+    """The reminders of many sessions of one patient (a course just booked), in a few statements."""
+    wanted: dict[Any, list[Wanted]] = {}
+    for session in sessions:
+        wanted[session] = []
+        if session.status == TreatmentSession.Status.SCHEDULED:
+            wanted[session] = _patient_wanted(
+                patient=patient, lines=lines, kinds=SESSION_KINDS, anchor=session.starts_at, revision=session.revision
+            )
+    if wanted:
+        _sync_many(field="session", wanted=wanted, patient=patient, now=now)
 
 
 def reminders_plan_appointment(appointment: IntegrationAppointment, *, now: dt.datetime) -> None:

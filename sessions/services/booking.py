@@ -31,7 +31,7 @@ from sessions.services.proposal import (
     proposal_error,
     require_active,
 )
-from sessions.services.rows import session_create, user_or_none
+from sessions.services.rows import NewSession, sessions_create, user_or_none
 
 MSG_ACTIVE_COURSE = "The patient already follows an active course."
 
@@ -103,16 +103,13 @@ def course_book(
         course = Course.objects.create(
             patient=patient, protocol=protocol, screening=screening, created_by=user_or_none(actor)
         )
-        for sequence, request in enumerate(ordered, start=1):
-            session_create(
-                course=course,
-                sequence=sequence,
-                phase=TreatmentSession.Phase.INDUCTION,
-                starts_at=request.starts_at,
-                chair_id=request.chair_id,
-                clinician_id=request.clinician_id,
-                protocol=protocol,
-            )
+        sessions_create(
+            course=course,
+            first_sequence=1,
+            phase=TreatmentSession.Phase.INDUCTION,
+            sessions=[NewSession(r.starts_at, r.chair_id, r.clinician_id) for r in ordered],
+            protocol=protocol,
+        )
         # The reminders, in the same transaction (an outbox): nothing is sent before commit.
         signals.course_booked.send(sender=Course, course=course, now=now)
     return course

@@ -34,7 +34,7 @@ from sessions.services.common import (
     require_aware,
     retry_on_deadlock,
 )
-from sessions.services.rows import resources_require, session_create
+from sessions.services.rows import NewSession, resources_require, sessions_create
 
 MAX_SERIES = 52  # maintenance sessions booked in one series
 MSG_SERIES_SIZE = f"A series has 1 to {MAX_SERIES} sessions."
@@ -179,18 +179,13 @@ def maintenance_series_book(
         rules = protocol_rules(protocol)
         _series_check(course, starts, rules=rules, chair_id=chair_id, clinician_id=clinician_id, now=now)
         last_sequence = course.sessions.aggregate(last=Max("sequence"))["last"] or 0
-        booked = [
-            session_create(
-                course=course,
-                sequence=last_sequence + index,
-                phase=TreatmentSession.Phase.MAINTENANCE,
-                starts_at=start,
-                chair_id=chair_id,
-                clinician_id=clinician_id,
-                protocol=protocol,
-            )
-            for index, start in enumerate(starts, start=1)
-        ]
+        booked = sessions_create(
+            course=course,
+            first_sequence=last_sequence + 1,
+            phase=TreatmentSession.Phase.MAINTENANCE,
+            sessions=[NewSession(start, chair_id, clinician_id) for start in starts],
+            protocol=protocol,
+        )
         if course.status != Course.Status.MAINTENANCE:
             course.status = Course.Status.MAINTENANCE
             course.save(update_fields=["status"])

@@ -7,6 +7,8 @@ never wait on each other in opposite orders.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from clinic.models import Chair, StaffMember
@@ -43,35 +45,53 @@ def resources_require(chair_id: int, clinician_id: int) -> None:
         raise InvalidInput("No such active clinician.", field="clinician", rule=Rule.EXISTS)
 
 
-def session_create(
-    *,
-    course: Course,
-    sequence: int,
-    phase: str,
-    starts_at: dt.datetime,
-    chair_id: int,
-    clinician_id: int,
-    protocol: TreatmentProtocol,
-) -> TreatmentSession:
-    """Write one session of ``course`` and its integration window (the caller checked the rules)."""
-    # Elapsed time: a timedelta added to a zoned wall-clock datetime is off by an hour across DST.
-    ends_at = starts_at.astimezone(dt.UTC) + dt.timedelta(minutes=protocol.session_minutes)
-    session = TreatmentSession.objects.create(
-        course=course,
-        patient_id=course.patient_id,
-        sequence=sequence,
-        phase=phase,
-        chair_id=chair_id,
-        clinician_id=clinician_id,
-        starts_at=starts_at,
-        ends_at=ends_at,
-        local_date=starts_at.astimezone(clinic_zone()).date(),
-    )
-    opens_at, closes_at = window_bounds(ends_at, protocol.window_opens_after_hours, protocol.window_closes_after_hours)
-    IntegrationWindow.objects.create(
-        session=session, patient_id=course.patient_id, opens_at=opens_at, closes_at=closes_at
-    )
-    return session
+@dataclass(frozen=True)
+class NewSession:
+    """One session to write: its time, chair and clinician (the caller checked the rules)."""
+
+    starts_at: dt.datetime
+    chair_id: int
+    clinician_id: int
+
+
+def sessions_create(
+    *, course: Course, first_sequence: int, phase: str, sessions: Sequence[NewSession], protocol: TreatmentProtocol
+) -> list[TreatmentSession]:
+    """Write sessions of ``course`` and their integration windows: two statements however many.
+
+    Numbered from ``first_sequence`` in the order given. The exclusion and unique constraints
+    refuse the whole statement when one of them was taken meanwhile (the caller's transaction
+    turns that into a BookingConflict).
+    """
+    zone = clinic_zone()
+    rows = []
+    for sequence, new in enumerate(sessions, start=first_sequence):
+        # Elapsed time: a timedelta added to a zoned wall-clock datetime is off by an hour across DST.
+        ends_at = new.starts_at.astimezone(dt.UTC) + dt.timedelta(minutes=protocol.session_minutes)
+        rows.append(
+            TreatmentSession(
+                course=course,
+                patient_id=course.patient_id,
+                sequence=sequence,
+                phase=phase,
+                chair_id=new.chair_id,
+                clinician_id=new.clinician_id,
+                starts_at=new.starts_at,
+                ends_at=ends_at,
+                local_date=new.starts_at.astimezone(zone).date(),
+            )
+        )
+    created = TreatmentSession.objects.bulk_create(rows)
+    windows = []
+    for session in created:
+        opens_at, closes_at = window_bounds(
+            session.ends_at, protocol.window_opens_after_hours, protocol.window_closes_after_hours
+        )
+        windows.append(
+            IntegrationWindow(session=session, patient_id=course.patient_id, opens_at=opens_at, closes_at=closes_at)
+        )
+    IntegrationWindow.objects.bulk_create(windows)
+    return created
 
 
 def user_or_none(actor: Any) -> Any:

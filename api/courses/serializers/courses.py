@@ -13,6 +13,8 @@ from courses.selectors import protocols_active
 from ketaminecare.api.serializers import (
     AwareDateTimeField,
     BoundedDateField,
+    PreloadedPrimaryKeyRelatedField,
+    PreloadingListSerializer,
     StrictSerializer,
     WallTimeField,
 )
@@ -53,10 +55,14 @@ class ProposalInputSerializer(StrictSerializer):
 
 class SessionRequestSerializer(StrictSerializer):
     starts_at = AwareDateTimeField()
-    chair = serializers.PrimaryKeyRelatedField(queryset=Chair.objects.filter(is_active=True))
-    clinician = serializers.PrimaryKeyRelatedField(
+    chair = PreloadedPrimaryKeyRelatedField(queryset=Chair.objects.filter(is_active=True))
+    clinician = PreloadedPrimaryKeyRelatedField(
         queryset=StaffMember.objects.filter(is_active=True, role=Role.CLINICIAN)
     )
+
+    class Meta:
+        # A course's chairs and clinicians are read in one query each, not one per session.
+        list_serializer_class = PreloadingListSerializer
 
 
 class CourseBookInputSerializer(StrictSerializer):
