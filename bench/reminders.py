@@ -6,9 +6,9 @@ the file SMS backend):
 
 - ``batched``: the service's design. One sweep claims every due row in batches
   (``REMINDER_BATCH_SIZE``, select-for-update skip-locked, a lease) and publishes one task per
-  batch; the task records each message in a short transaction of its own as soon as the provider
-  answers (lock the row, deliver, update, commit) and renews the batch's lease between messages
-  (reminders/services/send.py).
+  batch; the task records each message as soon as the provider answers, in one statement that
+  also takes the next row (claimed to sending), committed before the next message goes, and
+  renews the batch's lease between messages (reminders/services/send.py).
 - ``batch-marked``: the same sweep and the same claimed batches, sent by the previous send path:
   the batch's rows locked in one transaction, every message sent, and all the sent rows marked in
   one statement at the end (bench/batch_marked.py). It is the peer of the per-message record:
