@@ -17,7 +17,7 @@ from ketaminecare.errors import BookingConflict, InvalidInput, InvalidTransition
 from ketaminecare.roles import Role
 from ketaminecare.rules import Rule
 from sessions import signals
-from sessions.models import IntegrationAppointment, IntegrationWindow
+from sessions.models import IntegrationAppointment, IntegrationWindow, TreatmentSession
 from sessions.scheduling import WeeklyHours, within_weekly_hours
 from sessions.selectors import clinic_zone
 from sessions.services.common import (
@@ -79,7 +79,7 @@ def _therapist_problems(
         raise BookingConflict(MSG_THERAPIST_BUSY, rule=Rule.THERAPIST_UNAVAILABLE, field="starts_at")
 
 
-def _appointment_problems(
+def appointment_problems(
     *,
     window: IntegrationWindow,
     therapist: StaffMember,
@@ -98,6 +98,23 @@ def _appointment_problems(
     if others.exists():
         raise BookingConflict(MSG_WINDOW_BOOKED, rule=Rule.WINDOW_ALREADY_BOOKED, field="window")
     _therapist_problems(therapist, starts_at=starts_at, ends_at=ends_at, exclude_appointment_id=exclude_appointment_id)
+
+
+def patient_busy(patient_id: int, *, starts_at: dt.datetime, ends_at: dt.datetime, exclude_appointment_id: int) -> bool:
+    """Whether the patient has a session or another appointment that overlaps [starts_at, ends_at)."""
+    sessions = TreatmentSession.objects.filter(
+        patient_id=patient_id,
+        status__in=TreatmentSession.OCCUPYING_STATUSES,
+        starts_at__lt=ends_at,
+        ends_at__gt=starts_at,
+    )
+    appointments = IntegrationAppointment.objects.filter(
+        patient_id=patient_id,
+        status__in=IntegrationAppointment.OCCUPYING_STATUSES,
+        starts_at__lt=ends_at,
+        ends_at__gt=starts_at,
+    ).exclude(pk=exclude_appointment_id)
+    return sessions.exists() or appointments.exists()
 
 
 def _window_locked(window_id: int) -> IntegrationWindow:
@@ -140,7 +157,7 @@ def window_appointment_book(
         window = _window_locked(window_id)
         lock_staff_for_booking([therapist_id])  # then read them: active, their hours, their time off
         therapist = _therapist(therapist_id)
-        _appointment_problems(window=window, therapist=therapist, starts_at=starts_at, ends_at=ends_at, now=now)
+        appointment_problems(window=window, therapist=therapist, starts_at=starts_at, ends_at=ends_at, now=now)
         appointment = IntegrationAppointment.objects.create(
             window=window,
             patient_id=window.patient_id,
@@ -187,7 +204,7 @@ def integration_appointment_move(
         therapist_id = therapist_id or appointment.therapist_id
         lock_staff_for_booking([therapist_id])
         therapist = _therapist(therapist_id)
-        _appointment_problems(
+        appointment_problems(
             window=appointment.window,
             therapist=therapist,
             starts_at=starts_at,

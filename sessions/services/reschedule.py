@@ -8,7 +8,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from courses.models import TreatmentProtocol
-from ketaminecare.errors import RuleViolation
+from ketaminecare.errors import BookingConflict, InvalidInput, RuleViolation
 from ketaminecare.rules import Rule
 from sessions import signals
 from sessions.models import IntegrationAppointment, IntegrationWindow, RuleOverride, TreatmentSession
@@ -25,10 +25,14 @@ from sessions.services.common import (
     require_aware,
     retry_on_deadlock,
 )
+from sessions.services.integration import appointment_problems, patient_busy
 from sessions.services.rows import resources_require, session_locked
 
 MSG_NOT_SCHEDULED = "Only a scheduled session can be moved."
-MSG_MOVED_OUT = "The session moved; the appointment no longer fits its window."
+MSG_MOVED_OUT = (
+    "The session moved; the appointment no longer fits its window, and the therapist or the patient is not "
+    "free at the same time in the moved window."
+)
 
 # Course rules the database itself states, which an authorised override cannot set aside.
 NOT_OVERRIDABLE = frozenset({Rule.ONE_PER_DAY})
@@ -41,6 +45,8 @@ class RescheduleResult:
     session: TreatmentSession
     overrides: list[RuleOverride] = field(default_factory=list)
     cancelled_appointments: list[IntegrationAppointment] = field(default_factory=list)
+    # Appointments that no longer fit the moved window and moved with it, by the session's offset.
+    moved_appointments: list[IntegrationAppointment] = field(default_factory=list)
 
 
 def _new_problems(before: list[Problem], after: list[Problem]) -> list[Problem]:
@@ -93,9 +99,14 @@ def _session_move(
 
 
 def _window_follow(
-    session: TreatmentSession, protocol: TreatmentProtocol, now: dt.datetime
-) -> list[IntegrationAppointment]:
-    """Move the session's window with it; cancel appointments the new window no longer holds."""
+    session: TreatmentSession, protocol: TreatmentProtocol, *, offset: dt.timedelta, now: dt.datetime
+) -> tuple[list[IntegrationAppointment], list[IntegrationAppointment]]:
+    """Move the session's window with it, and its appointments that no longer fit: (moved, cancelled).
+
+    An appointment still inside the moved window stays where it is. One that is not moves by the
+    session's ``offset`` when that time lies in the window and the therapist and the patient are
+    free then (the rules of moving an appointment by hand); else it is cancelled.
+    """
     opens_at, closes_at = window_bounds(
         session.ends_at, protocol.window_opens_after_hours, protocol.window_closes_after_hours
     )
@@ -103,18 +114,50 @@ def _window_follow(
     window.opens_at, window.closes_at = opens_at, closes_at
     window.revision += 1
     window.save(update_fields=["opens_at", "closes_at", "revision"])
-    outside = list(
-        window.appointments.filter(status=IntegrationAppointment.Status.BOOKED).exclude(
-            starts_at__gte=opens_at, ends_at__lte=closes_at
-        )
+    outside = (
+        window.appointments.select_related("therapist")
+        .filter(status=IntegrationAppointment.Status.BOOKED)
+        .exclude(starts_at__gte=opens_at, ends_at__lte=closes_at)
     )
+    moved, cancelled = [], []
     for appointment in outside:
+        if _appointment_follow(appointment, window, offset=offset, now=now):
+            moved.append(appointment)
+            continue
         appointment.status = IntegrationAppointment.Status.CANCELLED
         appointment.cancelled_at = now
         appointment.cancel_reason = MSG_MOVED_OUT
         appointment.revision += 1
         appointment.save(update_fields=["status", "cancelled_at", "cancel_reason", "revision"])
-    return outside
+        cancelled.append(appointment)
+    return moved, cancelled
+
+
+def _appointment_follow(
+    appointment: IntegrationAppointment, window: IntegrationWindow, *, offset: dt.timedelta, now: dt.datetime
+) -> bool:
+    """Move ``appointment`` by ``offset`` if every rule of a move holds then; whether it moved."""
+    starts_at, ends_at = appointment.starts_at + offset, appointment.ends_at + offset
+    lock_staff_for_booking([appointment.therapist_id])
+    try:
+        appointment_problems(
+            window=window,
+            therapist=appointment.therapist,
+            starts_at=starts_at,
+            ends_at=ends_at,
+            now=now,
+            exclude_appointment_id=appointment.pk,
+        )
+    except (RuleViolation, BookingConflict, InvalidInput):
+        return False
+    if patient_busy(
+        appointment.patient_id, starts_at=starts_at, ends_at=ends_at, exclude_appointment_id=appointment.pk
+    ):
+        return False
+    appointment.starts_at, appointment.ends_at = starts_at, ends_at
+    appointment.revision += 1
+    appointment.save(update_fields=["starts_at", "ends_at", "revision"])
+    return True
 
 
 @retry_on_deadlock
@@ -133,8 +176,9 @@ def session_reschedule(
     Locks the course row (all changes to one course's sessions serialise) and the session.
     Taken time is always refused. A course rule the move would break (gap, one a day, span) is
     refused with the rule named, unless ``override_reason`` is given by an actor holding the
-    override permission; each rule set aside is then recorded as a RuleOverride. Integration
-    appointments that no longer fall inside the moved window are cancelled and returned. Sends
+    override permission; each rule set aside is then recorded as a RuleOverride. An integration
+    appointment that no longer falls inside the moved window moves with it when it can, else is
+    cancelled; both lists are returned. Sends
     ``session_changed`` inside the transaction (the reminder outbox moves its rows with it).
     """
     now = now_or(now)
@@ -164,6 +208,7 @@ def session_reschedule(
         raise_slot_problems(problems, field="starts_at")
         broken = _course_rules_broken(session, starts_at, rules=rules, zone=zone)
         _refuse_unless_overridden(broken, actor=actor, override_reason=override_reason)
+        offset = starts_at - session.starts_at
         _session_move(session, starts_at=starts_at, ends_at=ends_at, chair_id=chair_id, clinician_id=clinician_id)
         overrides = [
             RuleOverride.objects.create(
@@ -171,6 +216,9 @@ def session_reschedule(
             )
             for problem in broken
         ]
-        cancelled = _window_follow(session, protocol, now)
+        moved, cancelled = _window_follow(session, protocol, offset=offset, now=now)
+        # The outbox replans the window's appointments with the session (moved or cancelled).
         signals.session_changed.send(sender=TreatmentSession, session_id=session.pk, now=now)
-    return RescheduleResult(session=session, overrides=overrides, cancelled_appointments=cancelled)
+    return RescheduleResult(
+        session=session, overrides=overrides, cancelled_appointments=cancelled, moved_appointments=moved
+    )

@@ -103,7 +103,13 @@ class SessionRescheduleSerializer(serializers.Serializer):
     session = serializers.SerializerMethodField()
     overrides = RuleOverrideSerializer(many=True)
     cancelled_appointments = serializers.ListField(
-        child=serializers.IntegerField(), help_text="Integration appointments the moved window no longer holds."
+        child=serializers.IntegerField(),
+        help_text="Integration appointments the moved window no longer holds, cancelled: the therapist or the "
+        "patient was not free at the same time in the moved window.",
+    )
+    moved_appointments = serializers.ListField(
+        child=serializers.IntegerField(),
+        help_text="Integration appointments the moved window no longer held, moved with the session by its offset.",
     )
 
     @extend_schema_field(SessionSerializer)

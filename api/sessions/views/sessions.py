@@ -76,6 +76,7 @@ class SessionViewSet(AuditedViewMixin, mixins.ListModelMixin, mixins.RetrieveMod
             "session": self.get_queryset().get(pk=session.pk),
             "overrides": result.overrides,
             "cancelled_appointments": [a.pk for a in result.cancelled_appointments],
+            "moved_appointments": [a.pk for a in result.moved_appointments],
         }
         return Response(s.SessionRescheduleSerializer(body, context={"request": request}).data)
 

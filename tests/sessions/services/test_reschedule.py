@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-from clinic.models import ClosureDay
+from clinic.models import ClosureDay, TimeOff
 from ketaminecare.errors import (
     BookingConflict,
     InvalidInput,
@@ -14,6 +14,7 @@ from ketaminecare.errors import (
     NotFound,
     RuleViolation,
 )
+from reminders.models import Reminder
 from sessions.models import IntegrationAppointment, RuleOverride
 from sessions.scheduling import Rule
 from sessions.services.booking import course_book
@@ -68,14 +69,46 @@ def test_session_reschedule_to_another_day_updates_the_local_date(clinic, monday
     assert session.integration_window.opens_at == at(monday + days(15), 9, 40)
 
 
-def test_session_reschedule_cancels_appointments_outside_the_moved_window(clinic, monday, now, course):
-    session = first_session(course)
-    tuesday = monday + days(1)
-    appointment = window_appointment_book(
+def _tuesday_appointment(clinic, session, monday, now):
+    return window_appointment_book(
         window_id=session.integration_window.pk,
         therapist_id=clinic.therapists[0].pk,
-        starts_at=at(tuesday, 10),
+        starts_at=at(monday + days(1), 10),
         now=now,
+    )
+
+
+def test_an_appointment_the_moved_window_no_longer_holds_moves_with_the_session(clinic, monday, now, course):
+    session = first_session(course)
+    appointment = _tuesday_appointment(clinic, session, monday, now)
+    offset = at(monday, 10) - session.starts_at
+
+    result = session_reschedule(session_id=session.pk, starts_at=at(monday, 10), now=now)
+
+    appointment.refresh_from_db()
+    assert appointment.status == IntegrationAppointment.Status.BOOKED
+    assert appointment.starts_at == at(monday + days(1), 10) + offset  # the session's offset
+    assert appointment.revision == 1
+    assert [a.pk for a in result.moved_appointments] == [appointment.pk]
+    assert result.cancelled_appointments == []
+    window = session.integration_window
+    window.refresh_from_db()
+    assert window.opens_at <= appointment.starts_at and appointment.ends_at <= window.closes_at
+    # Its reminders follow it (the outbox replans the window's appointments with the session).
+    live = Reminder.objects.filter(appointment=appointment, status__in=Reminder.LIVE_STATUSES)
+    assert live.exists()
+    assert set(live.values_list("anchor_at", flat=True)) == {appointment.starts_at}
+
+
+def test_an_appointment_whose_therapist_is_not_free_at_the_new_time_is_cancelled(clinic, monday, now, course):
+    session = first_session(course)
+    appointment = _tuesday_appointment(clinic, session, monday, now)
+    offset = at(monday, 10) - session.starts_at
+    TimeOff.objects.create(
+        staff=clinic.therapists[0],
+        starts_at=appointment.starts_at + offset,
+        ends_at=appointment.ends_at + offset,
+        reason="Training",
     )
 
     result = session_reschedule(session_id=session.pk, starts_at=at(monday, 10), now=now)
@@ -83,9 +116,10 @@ def test_session_reschedule_cancels_appointments_outside_the_moved_window(clinic
     appointment.refresh_from_db()
     assert appointment.status == IntegrationAppointment.Status.CANCELLED
     assert appointment.cancelled_at == now
-    assert appointment.cancel_reason
+    assert "not free" in appointment.cancel_reason
     assert appointment.revision == 1
     assert [a.pk for a in result.cancelled_appointments] == [appointment.pk]
+    assert result.moved_appointments == []
 
 
 def test_session_reschedule_keeps_appointments_still_inside_the_window(clinic, monday, now, course):
