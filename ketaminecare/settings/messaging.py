@@ -52,6 +52,10 @@ REMINDER_LAG_DEGRADED_SECONDS = int(os.environ.get("REMINDER_LAG_DEGRADED_SECOND
 REMINDER_MAX_ATTEMPTS = int(os.environ.get("REMINDER_MAX_ATTEMPTS", "5"))
 REMINDER_RETRY_BASE_SECONDS = int(os.environ.get("REMINDER_RETRY_BASE_SECONDS", "60"))
 REMINDER_RETRY_MAX_SECONDS = int(os.environ.get("REMINDER_RETRY_MAX_SECONDS", "3600"))
+# A reminder whose moment had passed when it was planned (a late booking, a move) is skipped when a
+# later one of the plan still falls due on its channel; when none does, the latest passed one goes
+# at once. Off: every passed moment is skipped, and a course booked late gets no reminder at all.
+REMINDER_SEND_LATEST_PASSED = env_bool("REMINDER_SEND_LATEST_PASSED", True)
 # A patient reminder this close to its session or appointment goes even in quiet hours.
 REMINDER_QUIET_HOURS_EXEMPT_MINUTES = int(os.environ.get("REMINDER_QUIET_HOURS_EXEMPT_MINUTES", "120"))
 CELERY_BEAT_SCHEDULE = {

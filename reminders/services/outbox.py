@@ -9,9 +9,12 @@ before it hands the message over, so each change and each send are in one order:
 message went before the change (the change leaves a sending row alone, and never plans it twice),
 or the change is what the worker sees (the row is no longer claimed, and the worker skips it).
 
-A plan line whose time has already passed when it is planned is not written (a course booked two
-days ahead gets no 72-hour reminder); a live row that has not changed is left alone even when it
-is due, so that replanning never cancels a reminder about to go.
+A plan line whose time has already passed when it is planned is not written when a later line of
+the plan still falls due on that channel (a course booked two days ahead gets no 72-hour reminder,
+only the 24-hour one); when none does, the latest passed line goes at once (booked an hour ahead,
+the patient still gets the "starting soon" one), so that nobody gets two reminders together and
+nobody booked late gets none (``REMINDER_SEND_LATEST_PASSED``). A live row that has not changed is
+left alone even when it is due, so that replanning never cancels a reminder about to go.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from django.conf import settings
 from django.db.models import Max
 
 from courses.models import Course
@@ -119,12 +123,14 @@ def _sync_many(*, field: str, wanted: dict[Any, list[Wanted]], patient: Patient,
     update: list[Reminder] = []
     for subject, wants in wanted.items():
         rows, finished = live.pop(subject.pk, {}), done[subject.pk]
+        late = _latest_passed_alone(wants, now)
         for want in wants:
             row = rows.pop(want.key, None)
+            ahead = want.planned_at > now or want.key in late
             if row is None:
-                if want.planned_at > now and _ident(want) not in finished:
+                if ahead and _ident(want) not in finished:
                     create.append(_new_row(subject={field: subject}, patient=patient, want=want))
-            elif _reconcile(row, want=want, done=finished, now=now):
+            elif _reconcile(row, want=want, done=finished, now=now, ahead=ahead):
                 update.append(row)
         for row in rows.values():
             _cancel_row(row, now, REASON_NOT_PLANNED)
@@ -155,6 +161,21 @@ def _rows_of(
     return live, done
 
 
+def _latest_passed_alone(wants: Sequence[Wanted], now: dt.datetime) -> set[tuple[str, str]]:
+    """The plan lines whose moment has passed that still go, at once: on each channel with no line
+    ahead, the latest passed one (a course booked or moved late still reaches the patient once,
+    and never with two reminders together). Empty when REMINDER_SEND_LATEST_PASSED is off."""
+    if not settings.REMINDER_SEND_LATEST_PASSED:
+        return set()
+    late = set()
+    for channel in {want.channel for want in wants}:
+        mine = [w for w in wants if w.channel == channel and w.anchor_at > now]
+        passed = [w for w in mine if w.planned_at <= now]
+        if passed and len(passed) == len(mine):
+            late.add(max(passed, key=lambda w: w.planned_at).key)
+    return late
+
+
 def _ident(want: Wanted) -> tuple[str, str, dt.datetime, int]:
     return (want.kind, want.channel, want.anchor_at, want.subject_revision)
 
@@ -172,13 +193,15 @@ def _new_row(*, subject: dict[str, object], patient: Patient, want: Wanted) -> R
     )
 
 
-def _reconcile(row: Reminder, *, want: Wanted, done: set[tuple[str, str, dt.datetime, int]], now: dt.datetime) -> bool:
+def _reconcile(
+    row: Reminder, *, want: Wanted, done: set[tuple[str, str, dt.datetime, int]], now: dt.datetime, ahead: bool
+) -> bool:
     """Bring a live row to what is wanted of it; whether it changed (and must be saved)."""
     if row.anchor_at == want.anchor_at and row.subject_revision == want.subject_revision:
         return False
     if _ident(want) in done:
         _cancel_row(row, now, REASON_MOVED)
-    elif want.planned_at <= now:
+    elif not ahead:
         _cancel_row(row, now, REASON_PAST)
     else:
         row.anchor_at, row.subject_revision = want.anchor_at, want.subject_revision
