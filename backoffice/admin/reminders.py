@@ -23,7 +23,7 @@ class ReminderAdmin(ServicesOnlyAdmin):
     """Read-only: rows change through the services and the sweep. A failed reminder can be sent
     again (back to pending, due now), which is what the front desk does after fixing a number."""
 
-    list_display = ("id", "kind", "channel", "status", "due_at", "attempts", "sent_at", "last_error")
+    list_display = ("id", "kind", "channel", "status", "due_at", "attempts", "lease_expiries", "sent_at", "last_error")
     list_filter = ("status", "kind", "channel")
     date_hierarchy = "due_at"
     ordering = ("-due_at",)
