@@ -19,8 +19,10 @@ Faults:
 
 - **The database drops.** A write that fails is retried through a reconnect until the batch's
   lease would run out. A message the provider already accepted is recorded by that retry before
-  anything else is sent, so it is never sent again. If the database stays unreachable, the worker
-  stops sending: the rest of the batch stays claimed and is claimed again when its lease expires.
+  anything else is sent, so it is never sent again. If the database stays unreachable that long,
+  the worker stops sending: the rest of the batch stays claimed and is claimed again when its
+  lease expires; the message whose record never reached the database is then sent again (the
+  ERROR line says so: SMS absorbs it by its idempotency key, email does not).
 - **The worker dies.** Its rows stay claimed until their lease expires (the sweep then claims them
   again). Every message it had recorded stays recorded; the one it was handing over is left
   sending, and is the only one that can go twice: SMS carries the reminder's id as the provider's
@@ -43,6 +45,7 @@ from dataclasses import dataclass
 from functools import partial
 from typing import TypeVar
 
+from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.db import IntegrityError, InterfaceError, OperationalError, connection, transaction
 from django.utils import timezone
@@ -101,12 +104,17 @@ class Lease:
         self.renewed = time.monotonic()
 
     def renew(self) -> int:
-        """Extend the lease of the rows still claimed by this batch; how many there are."""
-        self.renewed = time.monotonic()
+        """Extend the lease of the rows still claimed by this batch; how many there are.
+
+        The clock of the deadline moves only once the new lease is written: a renewal that failed
+        (a dropped connection) is tried again, not taken as done."""
+        started = time.monotonic()
         leased = Reminder.LEASED_STATUSES
-        return Reminder.objects.filter(id__in=self.ids, claim_token=self.token, status__in=leased).update(
+        renewed = Reminder.objects.filter(id__in=self.ids, claim_token=self.token, status__in=leased).update(
             lease_until=timezone.now() + dt.timedelta(seconds=self.seconds)
         )
+        self.renewed = started
+        return renewed
 
     def renew_if_due(self) -> None:
         if time.monotonic() - self.renewed >= self.seconds / 3:
@@ -178,17 +186,25 @@ class _Batch:
         )
 
     def _prepare(self, row: Reminder, facts: BatchFacts) -> Outgoing | None:
-        """The message to send, or None with the row's outcome set (cancelled, deferred, ...)."""
-        decision, reason = verdict(row, now=self.now, facts=facts)
-        if decision != Verdict.SEND:
-            _decide(row, decision, reason, now=self.now, result=self.result)
-            return None
+        """The message to send, or None with the row's outcome set (cancelled, deferred, ...).
+
+        A broken template or a check that fails on one row's data is that row's retry, never the
+        whole batch's failure."""
         try:
+            decision, reason = verdict(row, now=self.now, facts=facts)
+            if decision != Verdict.SEND:
+                _decide(row, decision, reason, now=self.now, result=self.result)
+                return None
             message = render(row.kind, row.channel, message_context(row))
+            return Outgoing(row.pk, row.channel, recipient_address(row), message.subject, message.body)
         except ForbiddenContent as exc:
             _fail(row, f"the text names what a reminder must not: {', '.join(exc.found)}", self.result)
-            return None
-        return Outgoing(row.pk, row.channel, recipient_address(row), message.subject, message.body)
+        except SoftTimeLimitExceeded:
+            raise
+        except Exception as exc:  # recorded on the row and retried, as a failed delivery is
+            logger.exception("reminder %s: unexpected error while preparing it", row.pk)
+            _retry(row, self.now, f"unexpected {type(exc).__name__}", self.result)
+        return None
 
     def _take_next(self, queue: collections.deque[tuple[Reminder, Outgoing]]) -> tuple[Reminder, Outgoing] | None:
         """Take the next row of the queue that is still this batch's (claimed to sending)."""
@@ -230,7 +246,7 @@ class _Batch:
             # refuses it, and its lease brings it back (it was not handed over).
             return self._take_next(queue)
         if not recorded:
-            self._record_after_drop(row, message_id)
+            self._with_reconnect(partial(self._record_after_drop, row, message_id), unrecorded=True)
         if following is None:
             return None
         next_row, next_outgoing = queue.popleft()
@@ -268,7 +284,9 @@ class _Batch:
                 _retry(row, self.now, exc.reason, self.result)
             else:
                 _fail(row, exc.reason, self.result)
-        except Exception as exc:  # a broken template or backend: recorded on the row and retried
+        except SoftTimeLimitExceeded:
+            raise  # the task ran out of time: the row stays sending and comes back after its lease
+        except Exception as exc:  # a broken backend: recorded on the row and retried
             logger.exception("reminder %s: unexpected error while sending", row.pk)
             _retry(row, self.now, f"unexpected {type(exc).__name__}", self.result)
         return ""

@@ -38,7 +38,7 @@ from functools import partial
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Case, F, Q, When
+from django.db.models import Case, Exists, F, OuterRef, Q, When
 
 from reminders.models import Reminder
 from reminders.services.window_alerts import windows_advance
@@ -61,6 +61,7 @@ class SweepResult:
     failed_leases: int = 0
     claimed: int = 0
     reclaimed: int = 0
+    superseded: int = 0
     batches: list[tuple[str, list[int]]] = field(default_factory=list)
 
 
@@ -81,6 +82,7 @@ def reminders_sweep(
     now = now_or(now)
     result = SweepResult()
     result.windows_opened, result.windows_alerted, result.windows_closed = windows_advance(now=now)
+    result.superseded = _cancel_superseded(now)
     result.failed_leases = _fail_exhausted_leases(now)
     batch_size = batch_size or settings.REMINDER_BATCH_SIZE
     limit = limit or settings.REMINDER_SWEEP_LIMIT
@@ -110,6 +112,13 @@ def _log(result: SweepResult) -> None:
             result.failed_leases,
             settings.REMINDER_MAX_ATTEMPTS,
             extra={"event": "reminder_leases_exhausted"},
+        )
+    if result.superseded:
+        logger.warning(
+            "reminder sweep: %d reminders left with the provider by a dead worker were replaced by reminders for "
+            "their subject's new time, and cancelled",
+            result.superseded,
+            extra={"event": "reminder_superseded"},
         )
     if result.claimed:
         logger.info("reminder sweep: %d claimed in %d batches", result.claimed, len(result.batches))
@@ -154,7 +163,47 @@ def reminders_claim(*, now: dt.datetime, batch_size: int, enqueue: Enqueue) -> C
 
 
 def _fail_exhausted_leases(now: dt.datetime) -> int:
-    """Rows whose workers died on every one of their tries end failed (for the front desk)."""
-    return Reminder.objects.filter(
-        status__in=Reminder.LEASED_STATUSES, lease_until__lt=now, attempts__gte=settings.REMINDER_MAX_ATTEMPTS
-    ).update(status=Status.FAILED, claim_token=None, lease_until=None, last_error="no worker finished it in time")
+    """Rows whose workers died on every one of their tries end failed (for the front desk). A row
+    that was with the provider when its last worker died says so: its message may have gone."""
+    exhausted = Reminder.objects.filter(lease_until__lt=now, attempts__gte=settings.REMINDER_MAX_ATTEMPTS)
+    failed = exhausted.filter(status=Status.CLAIMED).update(
+        status=Status.FAILED, claim_token=None, lease_until=None, last_error="no worker finished it in time"
+    )
+    return failed + exhausted.filter(status=Status.SENDING).update(
+        status=Status.FAILED, claim_token=None, lease_until=None, last_error=REASON_MAYBE_SENT
+    )
+
+
+REASON_MAYBE_SENT = "Its worker stopped while the provider had it: it may have gone out; check before sending again."
+REASON_SUPERSEDED = (
+    "Its subject changed while the provider had it, and a reminder for the new time replaced it; it may have gone out."
+)
+
+# The recipient field of each kind of subject (the live-row unique constraints pair them so).
+_SUBJECTS = (("session", "patient"), ("appointment", "patient"), ("course", "patient"), ("window", "staff"))
+
+
+def _cancel_superseded(now: dt.datetime) -> int:
+    """A row left sending by a dead worker, whose subject has moved since: the outbox wrote a live
+    row for the new time, and claiming the old one again would make two live rows of one message
+    (the unique constraints refuse that, and the whole claim with it). It is cancelled instead."""
+    cancelled = 0
+    for subject, recipient in _SUBJECTS:
+        sibling = Reminder.objects.filter(
+            kind=OuterRef("kind"),
+            channel=OuterRef("channel"),
+            **{subject: OuterRef(subject), recipient: OuterRef(recipient)},
+            status__in=Reminder.LIVE_STATUSES,
+        )
+        cancelled += (
+            Reminder.objects.filter(status=Status.SENDING, lease_until__lt=now, **{f"{subject}__isnull": False})
+            .filter(Exists(sibling))
+            .update(
+                status=Status.CANCELLED,
+                cancelled_at=now,
+                claim_token=None,
+                lease_until=None,
+                last_error=REASON_SUPERSEDED,
+            )
+        )
+    return cancelled

@@ -6,9 +6,10 @@ import datetime as dt
 
 import pytest
 
-from reminders.models import Channel, Reminder
+from reminders.models import Channel, Reminder, ReminderKind
 from reminders.services.send import reminders_send_batch
 from reminders.services.sweep import reminders_sweep
+from sessions.services.reschedule import session_reschedule
 from tests.conftest import at
 from tests.reminders.services.outbox_data import Status, book, delivered
 
@@ -65,3 +66,34 @@ def test_an_expired_lease_is_claimed_again_and_the_old_claim_sends_nothing(
     for token, ids in retaken.batches:
         assert reminders_send_batch(reminder_ids=ids, claim_token=token, now=moment + lease).sent == len(ids)
     assert set(Reminder.objects.filter(attempts=2).values_list("status", flat=True)) == {Status.SENT}
+
+
+def test_a_row_left_sending_whose_session_moved_is_cancelled_not_claimed_again(
+    clinic, awake_patient, monday, now, settings, caplog
+):
+    course = book(clinic, awake_patient, monday, now)
+    moment = at(monday, 7)
+    first = reminders_sweep(now=moment, enqueue=lambda ids, token: None)
+    ids = [i for _, batch in first.batches for i in batch]
+    # A worker took the first session's 24-hour email to the provider and died before recording it.
+    stuck = Reminder.objects.get(pk__in=ids, kind=ReminderKind.SESSION_PREPARE, channel=Channel.EMAIL)
+    Reminder.objects.filter(pk=stuck.pk).update(status=Status.SENDING)
+    session = stuck.session
+    assert session is not None
+    # The session moves an hour later: the outbox writes a live row for the new time beside it (its
+    # moment has passed too, but it is the latest passed line of its channel: it goes at once).
+    session_reschedule(session_id=session.pk, starts_at=session.starts_at + dt.timedelta(hours=1), now=moment)
+    replacement = Reminder.objects.get(
+        session=session, kind=stuck.kind, channel=stuck.channel, status__in=Reminder.LIVE_STATUSES
+    )
+    assert replacement.pk != stuck.pk
+
+    later = moment + dt.timedelta(seconds=settings.REMINDER_LEASE_SECONDS + 1)
+    result = reminders_sweep(now=later, enqueue=lambda ids, token: None)  # raised IntegrityError before
+
+    stuck.refresh_from_db()
+    assert result.superseded == 1
+    assert stuck.status == Status.CANCELLED
+    assert "may have gone out" in stuck.last_error
+    assert any("replaced by reminders for their subject's new time" in r.getMessage() for r in caplog.records)
+    assert course.pk
