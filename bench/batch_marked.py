@@ -18,11 +18,10 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from typing import Any
 
 from celery import shared_task
-from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
@@ -31,6 +30,10 @@ from reminders.messages import ForbiddenContent, render
 from reminders.models import Reminder
 from reminders.services.checks import BatchFacts, Verdict, message_context, recipient_address, verdict
 from reminders.services.outbox import last_session_starts
+
+# The service's result and outcome rules (cancel, skip, defer, retry, fail): the two paths differ
+# only in how they lock, send and mark.
+from reminders.services.send import BatchResult, _decide, _fail, _retry
 from sessions.selectors import booked_window_ids
 from sessions.services.common import now_or
 
@@ -38,17 +41,6 @@ logger = logging.getLogger(__name__)
 
 
 Status = Reminder.Status
-
-
-@dataclass
-class BatchResult:
-    sent: int = 0
-    cancelled: int = 0
-    skipped: int = 0
-    deferred: int = 0
-    retrying: int = 0
-    failed: int = 0
-    not_ours: int = 0
 
 
 def reminders_send_batch(
@@ -140,18 +132,10 @@ def _mark_sent(rows: Sequence[Reminder], *, sent_at: dt.datetime) -> None:
 
 def _process(row: Reminder, *, now: dt.datetime, facts: BatchFacts, channels: Channels, result: BatchResult) -> None:
     decision, reason = verdict(row, now=now, facts=facts)
-    if decision == Verdict.CANCEL:
-        row.status, row.cancelled_at, row.last_error = Status.CANCELLED, now, reason
-        result.cancelled += 1
-    elif decision == Verdict.SKIP:
-        row.status, row.last_error = Status.SKIPPED, reason
-        result.skipped += 1
-    elif decision == Verdict.DEFER:
-        row.status, row.last_error = Status.PENDING, reason
-        row.attempts = max(row.attempts - 1, 0)  # waiting is not a try
-        result.deferred += 1
-    else:
+    if decision == Verdict.SEND:
         _send(row, now=now, channels=channels, result=result)
+    else:
+        _decide(row, decision, reason, now=now, result=result)
     if row.status != Status.CLAIMED:
         row.claim_token, row.lease_until = None, None
 
@@ -176,23 +160,6 @@ def _send(row: Reminder, *, now: dt.datetime, channels: Channels, result: BatchR
         return
     row.status, row.provider_message_id, row.last_error = Status.SENT, message_id, ""
     result.sent += 1
-
-
-def _retry(row: Reminder, now: dt.datetime, reason: str, result: BatchResult) -> None:
-    if row.attempts >= settings.REMINDER_MAX_ATTEMPTS:
-        _fail(row, f"{reason} (after {row.attempts} tries)", result)
-        return
-    delay = min(
-        settings.REMINDER_RETRY_BASE_SECONDS * 2 ** max(row.attempts - 1, 0), settings.REMINDER_RETRY_MAX_SECONDS
-    )
-    row.status, row.due_at, row.last_error = Status.PENDING, now + dt.timedelta(seconds=delay), reason[:300]
-    result.retrying += 1
-
-
-def _fail(row: Reminder, reason: str, result: BatchResult) -> None:
-    row.status, row.last_error = Status.FAILED, reason[:300]
-    logger.warning("reminder %s failed: %s", row.pk, reason)
-    result.failed += 1
 
 
 def enqueue_batch_marked(reminder_ids: list[int], claim_token: str) -> None:

@@ -21,7 +21,7 @@ import os
 import shutil
 import subprocess
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -33,7 +33,7 @@ from django.utils import timezone
 
 from reminders.models import Channel, Reminder
 from tests.e2e.evidence import emails_by_key, sms_calls, sms_delivered
-from tests.e2e.topology import Service, free_port, tail
+from tests.e2e.topology import Service, free_port, tail, wait_for
 from tests.reminders.reminder_data import due_session_reminders
 from tests.reminders.worker_process import WorkerProcess, database_url
 from tests.runtime import runtime_bin
@@ -148,15 +148,6 @@ def outbox(transactional_db: None, own_redis: OwnRedis, tmp_path: Path, settings
             worker.stop()
         if world.beat is not None:
             world.beat.stop()
-
-
-def wait_for(condition: Callable[[], bool], *, what: str, timeout: float, logs: Callable[[], str] = str) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        time.sleep(0.05)
-    pytest.fail(f"timed out after {timeout} s waiting for {what}\n{logs()}")
 
 
 def burst(count: int, label: str) -> list[int]:
