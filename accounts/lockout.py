@@ -16,6 +16,7 @@ from axes.utils import reset
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.dispatch import receiver
+from django.http import HttpRequest, HttpResponse
 
 from ketaminecare.errors import DomainError
 from ketaminecare.rules import Rule
@@ -37,6 +38,19 @@ class AccountLocked(DomainError):
 def locked_out(request: Any) -> bool:
     """Whether the sign-in just refused on ``request`` was refused because the account is locked."""
     return bool(getattr(request, "axes_locked_out", False))
+
+
+def lockout_response(
+    _request: HttpRequest, original_response: HttpResponse | None = None, _credentials: Any = None
+) -> HttpResponse:
+    """What a locked account's sign-in answers (axes asks this after the face has answered).
+
+    A face that answered the lockout itself, in its own shape (the API's JSON error, the web
+    sign-in page), keeps its answer; any other gets the one sentence in plain text.
+    """
+    if original_response is not None and original_response.status_code == settings.AXES_HTTP_RESPONSE_CODE:
+        return original_response
+    return HttpResponse(MSG_LOCKED, status=settings.AXES_HTTP_RESPONSE_CODE, content_type="text/plain; charset=utf-8")
 
 
 def account_unlock(*, username: str) -> int:

@@ -4,7 +4,6 @@ from django.urls import include, path
 from ketaminecare.docs_views import DocsView, SchemaView
 from ketaminecare.health import health
 from ketaminecare.metrics import metrics
-from ketaminecare.views import home
 
 # A path no route matches answers JSON in the one error shape under /api/ (HTML elsewhere).
 handler404 = "ketaminecare.api.exceptions.not_found"
@@ -14,7 +13,6 @@ admin.site.site_title = "KetamineCare"
 admin.site.index_title = "Clinic administration"
 
 urlpatterns = [
-    path("", home, name="home"),
     path("health/", health, name="health"),
     path("metrics/", metrics, name="metrics"),
     path("admin/", admin.site.urls),
@@ -23,4 +21,6 @@ urlpatterns = [
     path("api/auth/", include("rest_framework.urls")),
     path("api/schema/", SchemaView.as_view(), name="schema"),
     path("api/docs/", DocsView.as_view(url_name="schema"), name="api-docs"),
+    # The pages people use; "/" is the sign-in page.
+    path("", include("web.urls")),
 ]

@@ -76,11 +76,17 @@ OPERATIONS: dict[str, dict[str, frozenset[str]]] = {
     # Pages outside the API and the admin (PAGES below names their routes). /health/ shows
     # counts and states only; /metrics/ answers the scraper holding METRICS_TOKEN; the API's
     # documentation is for the signed in unless the operator makes it public (API_DOCS_PUBLIC).
-    "home":                {"get": OPEN},
+    "home":                {"get": SELF},
     "health":              {"get": OPEN},
     "metrics":             {"get": OPEN},
     "sign_in":             {"get": OPEN, "post": OPEN},
     "docs":                {"get": SELF},
+    # The web app's pages (web/), one resource per person's workspace; administrators keep the
+    # admin. What each page then shows is the records' scope and private fields, as in the API.
+    "web.desk":            {"get": frozenset({FD}), "post": frozenset({FD})},
+    "web.board":           {"get": frozenset({TH}), "post": frozenset({TH})},
+    "web.chairs":          {"get": frozenset({CL}), "post": frozenset({CL})},
+    "web.me":              {"get": frozenset({PT}), "post": frozenset({PT})},
 }
 # fmt: on
 
@@ -112,7 +118,15 @@ ROUTE_RESOURCES: dict[str, str] = {
 # Routes outside the API and the admin, by URL name: the resource each is in the table as. A page
 # added without an entry here fails tests/ketaminecare/test_pages_policy.py.
 PAGES: dict[str, str] = {
-    "home": "home",
+    "web:sign-in": "sign_in",
+    "web:sign-out": "sign_in",
+    "web:home": "home",
+    "web:desk": "web.desk",
+    "web:desk-today": "web.desk",
+    "web:desk-patients": "web.desk",
+    "web:board": "web.board",
+    "web:chairs": "web.chairs",
+    "web:me": "web.me",
     "health": "health",
     "metrics": "metrics",
     "rest_framework:login": "sign_in",

@@ -21,6 +21,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "csp",
     "axes",
+    "django_htmx",
     # From the ground up: an app imports only the apps listed before it.
     "audit",
     "accounts",
@@ -30,8 +31,10 @@ INSTALLED_APPS = [
     "sessions.apps.TreatmentSessionsConfig",
     "reminders",
     "calendars",
-    # The faces: the admin and the operators' commands (the API is a package: it needs no app).
+    # The faces: the admin and the operators' commands, and the pages people use (the API is a
+    # package: it needs no app).
     "backoffice",
+    "web",
 ]
 
 MIDDLEWARE = [
@@ -49,6 +52,7 @@ MIDDLEWARE = [
     "ketaminecare.roles.RolesOncePerRequestMiddleware",
     "accounts.middleware.SignInThrottleMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Last: turns a sign-in refused for a locked account into its lockout answer.
     "axes.middleware.AxesMiddleware",
@@ -60,13 +64,14 @@ WSGI_APPLICATION = "ketaminecare.wsgi.application"
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [BASE_DIR / "ketaminecare" / "templates"],
+        "DIRS": [],
         "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "web.navigation.menu",
             ],
         },
     },
@@ -101,6 +106,10 @@ CACHES = {
 
 # Axes first: it refuses a locked account before any password is checked (accounts/lockout.py).
 AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
+# People sign in on the front page (web/), then land on their role's home page.
+LOGIN_URL = "web:sign-in"
+LOGIN_REDIRECT_URL = "web:home"
+LOGOUT_REDIRECT_URL = "web:sign-in"
 
 # API tokens (accounts/): unused for API_TOKEN_IDLE_MINUTES, or API_TOKEN_MAX_HOURS after issue, a
 # token ends. A password change or a deactivation revokes every token of the user.
@@ -122,5 +131,12 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
+# The front-end packages npm installs (package.json, pinned by package-lock.json), served by
+# whitenoise from the app itself under static/vendor/<name>/: no page loads code from elsewhere.
+FRONT_END_PACKAGES = [
+    ("vendor/event-calendar", BASE_DIR / "node_modules" / "@event-calendar" / "build" / "dist"),
+    ("vendor/htmx", BASE_DIR / "node_modules" / "htmx.org" / "dist"),
+]
+STATICFILES_DIRS = [(prefix, folder) for prefix, folder in FRONT_END_PACKAGES if folder.is_dir()]
 STATIC_ROOT = Path(os.environ.get("STATIC_ROOT", BASE_DIR / "var" / "static"))
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)

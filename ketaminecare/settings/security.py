@@ -31,7 +31,7 @@ AXES_FAILURE_LIMIT = int(os.environ.get("LOGIN_LOCKOUT_FAILURES", "5"))
 AXES_COOLOFF_TIME = dt.timedelta(minutes=int(os.environ.get("LOGIN_LOCKOUT_MINUTES", "15")))
 AXES_LOCKOUT_PARAMETERS = ["username"]
 # The pages that sign in by form, throttled per client address like the API's token endpoint.
-SIGN_IN_URL_NAMES = ["admin:login", "rest_framework:login"]
+SIGN_IN_URL_NAMES = ["web:sign-in", "admin:login", "rest_framework:login"]
 # Axes warns (W006) that an address is not locked as well. On purpose: a clinic's staff often share
 # one address (NAT), and five typos among them must not lock the whole clinic out. Guessing from
 # one address is held back by the login throttle per client address (LOGIN_THROTTLE_RATE) on every
@@ -46,6 +46,9 @@ SILENCED_SYSTEM_CHECKS = [
 AXES_RESET_ON_SUCCESS = True
 AXES_CLIENT_IP_CALLABLE = "ketaminecare.client.client_address"
 AXES_HTTP_RESPONSE_CODE = 429
+# A sign-in face that answered the lockout in its own words (the API's JSON, the web page) keeps
+# its answer; the others get one plain sentence.
+AXES_LOCKOUT_CALLABLE = "accounts.lockout.lockout_response"
 # Axes' own log lines name the username; accounts/lockout.py logs the lockout by user id instead.
 AXES_VERBOSE = False
 AXES_DISABLE_ACCESS_LOG = True

@@ -1,0 +1,19 @@
+"""The pages people use. Every route's URL name is in the access policy's PAGES."""
+
+from django.urls import path
+
+from web.views import auth, board, chairs, desk, me
+
+app_name = "web"
+
+urlpatterns = [
+    path("", auth.SignInView.as_view(), name="sign-in"),
+    path("sign-out/", auth.sign_out, name="sign-out"),
+    path("home/", auth.home, name="home"),
+    path("desk/", desk.desk, name="desk"),
+    path("desk/today/", desk.desk_today, name="desk-today"),
+    path("desk/patients/", desk.desk_patients, name="desk-patients"),
+    path("board/", board.board, name="board"),
+    path("chairs/", chairs.chairs, name="chairs"),
+    path("me/", me.me, name="me"),
+]
