@@ -4,11 +4,18 @@ moving a session by dragging it (refused onto a busy chair, done onto a free one
 from __future__ import annotations
 
 import datetime as dt
+import re
+from typing import Any
 
 import pytest
 from playwright.sync_api import Page, expect
 
+from clinic.models import ClosureDay
+from courses.models import Course
+from sessions.models import IntegrationWindow, TreatmentSession
+from tests import factories
 from tests.api.conftest import World, build_world
+from tests.conftest import at
 from tests.factories import Clinic
 from tests.web.browser.conftest import DESKTOP, TABLET, assert_accessible, sign_in
 
@@ -42,3 +49,97 @@ def test_the_front_desk_sees_each_chair_s_sessions_with_names_status_and_ride_ho
     expect(session).to_be_visible()
     assert_accessible(page)
     page.set_viewport_size(DESKTOP)
+
+
+def test_the_front_desk_books_a_course_from_the_preview_and_sees_it_on_the_calendar(
+    page: Page, world: World, monday: dt.date
+) -> None:
+    casey = factories.screened_patient(clinician=world.clinic.clinicians[0], first_name="Casey", last_name="Gamma")
+    first = monday + dt.timedelta(days=7)
+    _open_day(page, world, first)
+    page.get_by_label("Find a patient").fill("Casey")
+    expect(page.get_by_label("Patient", exact=True).locator("option")).to_have_text(re.compile("Gamma, Casey"))
+    page.get_by_label("First date").fill(first.isoformat())
+    page.get_by_role("button", name="Preview").click()
+    proposed = page.locator("ol.proposal li")
+    expect(proposed.first).to_be_visible()
+    count = proposed.count()
+    assert count == world.clinic.protocol.induction_session_count
+    expect(page.locator(".ec-event.ghost").first).to_be_visible()
+    assert not Course.objects.filter(patient=casey).exists()  # a preview writes nothing
+    assert_accessible(page)
+    page.screenshot(path="var/screenshots/desk-proposal.png")
+
+    page.get_by_role("button", name="Confirm booking").click()
+    expect(page.locator("#notice")).to_contain_text(f"Booked: {count} sessions")
+    course = Course.objects.get(patient=casey)
+    assert course.sessions.count() == count
+    expect(page.locator(".ec-event.ghost")).to_have_count(0)
+    first_session = course.sessions.order_by("starts_at").first()
+    assert first_session is not None
+    expect(page.locator(f'[data-event-id="session-{first_session.pk}"]')).to_contain_text("Casey Gamma")
+
+
+def test_a_refused_proposal_says_the_rule_and_offers_the_next_feasible_date(
+    page: Page, world: World, monday: dt.date
+) -> None:
+    casey = factories.screened_patient(clinician=world.clinic.clinicians[0], first_name="Casey", last_name="Gamma")
+    closed = monday + dt.timedelta(days=7)
+    for offset in range(5):
+        ClosureDay.objects.create(date=closed + dt.timedelta(days=offset), reason="Renovation")
+    _open_day(page, world, monday)
+    page.get_by_label("Find a patient").fill("Gamma")
+    expect(page.get_by_label("Patient", exact=True).locator("option")).to_have_text(re.compile("Casey"))
+    page.get_by_label("First date").fill(closed.isoformat())
+    page.get_by_role("button", name="Preview").click()
+    expect(page.locator("#proposal [role=alert]")).to_contain_text("No course fits")
+    retry = page.locator("#proposal button", has_text=f"Try {(closed + dt.timedelta(days=7)).isoformat()}")
+    expect(retry).to_be_visible()
+    retry.click()
+    expect(page.locator("ol.proposal li").first).to_be_visible()
+    assert not Course.objects.filter(patient=casey).exists()
+
+
+def _drag(page: Page, source: Any, *, dx: float, dy: float) -> None:
+    box = source.bounding_box()
+    assert box is not None
+    x, y = box["x"] + box["width"] / 2, box["y"] + 10
+    page.mouse.move(x, y)
+    page.mouse.down()
+    page.mouse.move(x + dx / 2, y + dy / 2, steps=8)
+    page.mouse.move(x + dx, y + dy, steps=8)
+    page.mouse.up()
+    page.wait_for_load_state("networkidle")
+
+
+def test_a_session_dragged_onto_a_busy_chair_snaps_back_and_says_why_then_moves_to_a_free_slot(
+    page: Page, world: World, monday: dt.date
+) -> None:
+    session = world.session_a
+    window_opens = IntegrationWindow.objects.get(session=session).opens_at
+    _open_day(page, world, monday)
+    event = page.locator(f'[data-event-id="session-{session.pk}"]')
+    expect(event).to_be_visible()
+    before = event.bounding_box()
+    assert before is not None
+    columns = page.locator(".ec-col-head")
+    chair_0, chair_1 = columns.nth(0).bounding_box(), columns.nth(1).bounding_box()
+    assert chair_0 is not None and chair_1 is not None
+
+    # Onto the other chair at the same time: Blake is in it.
+    _drag(page, event, dx=chair_1["x"] - chair_0["x"], dy=0)
+    expect(page.locator("#notice .error")).to_contain_text("Not moved")
+    after = event.bounding_box()
+    assert after is not None and abs(after["x"] - before["x"]) < 2
+    session.refresh_from_db()
+    assert session.chair_id == world.clinic.chairs[0].pk and session.starts_at == at(monday, 8)
+
+    # Four hours later in its own chair: free. The window follows the session.
+    minutes = (session.ends_at - session.starts_at).total_seconds() / 60
+    _drag(page, event, dx=0, dy=before["height"] / minutes * 240)
+    expect(page.locator("#notice .success")).to_contain_text("Moved to")
+    session.refresh_from_db()
+    assert session.starts_at == at(monday, 12)
+    window = IntegrationWindow.objects.get(session=session)
+    assert window.opens_at - window_opens == dt.timedelta(hours=4)
+    assert TreatmentSession.objects.filter(pk=session.pk, chair_id=world.clinic.chairs[0].pk).exists()

@@ -125,6 +125,7 @@
     eventSources: [{ events: loadEvents }],
     slotMinTime: "07:00:00", slotMaxTime: "20:00:00", scrollTime: "08:00:00",
     allDaySlot: false, nowIndicator: true, editable: false, eventDurationEditable: false,
+    datesAboveResources: true,
     selectable: true,
     eventDrop: onDrop,
     eventClick: (info) => select(info.event),
@@ -154,20 +155,21 @@
   // labelled controls (each event's label says who, what, when and where), and its arrow buttons
   // get names; redone whenever the calendar draws new parts.
   const TABLE_ROLES = "[role=table],[role=row],[role=rowgroup],[role=cell],[role=columnheader],[role=rowheader]";
+  const TABLE_ATTRIBUTES = ["aria-colindex", "aria-rowindex", "aria-colspan", "aria-rowspan"];
+  // Changes only what differs, so that its own changes give the observer nothing to report.
   function readable() {
-    element.querySelectorAll(TABLE_ROLES).forEach((node) => {
-      node.setAttribute("role", "none");
-      node.removeAttribute("aria-colindex");
-      node.removeAttribute("aria-rowindex");
-    });
-    const prev = element.querySelector(".ec-prev");
-    const next = element.querySelector(".ec-next");
-    if (prev) prev.setAttribute("aria-label", "Previous");
-    if (next) next.setAttribute("aria-label", "Next");
+    if (element.getAttribute("role") !== "region") element.setAttribute("role", "region");
+    element.querySelectorAll(TABLE_ROLES).forEach((node) => node.setAttribute("role", "none"));
+    for (const name of TABLE_ATTRIBUTES) element.querySelectorAll(`[${name}]`).forEach((node) => node.removeAttribute(name));
+    for (const [selector, name] of [[".ec-prev", "Previous"], [".ec-next", "Next"]]) {
+      const button = element.querySelector(selector);
+      if (button && button.getAttribute("aria-label") !== name) button.setAttribute("aria-label", name);
+    }
   }
-  element.setAttribute("role", "region");
   readable();
-  new MutationObserver(readable).observe(element, { childList: true, subtree: true });
+  new MutationObserver(readable).observe(element, {
+    childList: true, subtree: true, attributes: true, attributeFilter: ["role", ...TABLE_ATTRIBUTES],
+  });
 
   // ---- Moving a session: by dragging it, or with the form. Refused: the event goes back and
   // the rule is shown. Done: the calendar reads again (the window and appointments moved too).
@@ -327,6 +329,8 @@
     proposalBox.append(list);
     confirmButton.hidden = false;
     discardButton.hidden = false;
+    // The week of the first session, with every proposed session of that week in view.
+    calendar.setOption("view", "resourceTimeGridWeek");
     calendar.setOption("date", proposal.first_date);
     calendar.refetchEvents();
     KC.say(`Proposed: ${proposal.sessions.length} sessions from ${proposal.first_date}. Confirm to book them.`, "info");
