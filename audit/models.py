@@ -38,6 +38,7 @@ class AuditEvent(models.Model):
         API = "api", "API"
         ADMIN = "admin", "Admin"
         FEED = "feed", "Calendar feed"
+        WEB = "web", "Web app"
 
     occurred_at = models.DateTimeField(auto_now_add=True, db_index=True)
     # The actor by id and by the name they had then. No database constraint and DO_NOTHING: a

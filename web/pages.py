@@ -9,7 +9,7 @@ the policy does not name gets 403, and the page's code never runs.
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
 
 from django.contrib.auth.views import redirect_to_login
@@ -17,6 +17,8 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 
+from audit.models import AuditEvent
+from audit.services import audit_record
 from ketaminecare.access.operations import ANYONE, OPERATIONS, may, roles_of
 
 View = TypeVar("View", bound=Callable[..., HttpResponseBase])
@@ -46,3 +48,16 @@ def page(resource: str) -> Callable[[View], View]:
 
 def _allowed_methods(resource: str) -> str:
     return ", ".join(sorted(method.upper() for method in OPERATIONS.get(resource, {})))
+
+
+def audit_shown(request: HttpRequest, patient_ids: Iterable[int | None], *, verb: str) -> None:
+    """Record in the audit trail whose records a page showed (nothing when it showed no one's),
+    as the API and the admin do for theirs."""
+    audit_record(
+        request=request,
+        channel=AuditEvent.Channel.WEB,
+        action=AuditEvent.Action.LIST,
+        verb=verb,
+        patient_ids=patient_ids,
+        status_code=200,
+    )

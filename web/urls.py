@@ -13,6 +13,7 @@ urlpatterns = [
     path("desk/", desk.desk, name="desk"),
     path("desk/today/", desk.desk_today, name="desk-today"),
     path("desk/patients/", desk.desk_patients, name="desk-patients"),
+    path("desk/today/sick-call/", desk.desk_sick_call, name="desk-sick-call"),
     path("board/", board.board, name="board"),
     path("chairs/", chairs.chairs, name="chairs"),
     path("me/", me.me, name="me"),

@@ -124,6 +124,7 @@ PAGES: dict[str, str] = {
     "web:desk": "web.desk",
     "web:desk-today": "web.desk",
     "web:desk-patients": "web.desk",
+    "web:desk-sick-call": "web.desk",
     "web:board": "web.board",
     "web:chairs": "web.chairs",
     "web:me": "web.me",

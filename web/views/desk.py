@@ -3,23 +3,31 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
+from django.contrib import messages
 from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.utils import timezone
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_POST
 
-from clinic.models import Chair
+from clinic.models import Chair, StaffMember
 from courses.selectors import protocols_active
+from ketaminecare.errors import DomainError
 from ketaminecare.roles import Role
+from patients.models import Patient
 from patients.selectors import patients_visible_to
 from sessions.models import TreatmentSession
 from sessions.selectors import clinic_zone, day_bounds, sessions_visible_to, staff_visible
-from web.pages import page
+from sessions.services.staff_bookings import BookingToMove, bookings_outside
+from sessions.services.staff_time import time_off_record
+from web.pages import audit_shown, page
 
 # How many patients a search offers: enough to pick from, few enough to read.
 MAX_PATIENT_MATCHES = 20
+# The reason a sick call's time off carries (no more than that: it is not a medical record).
+SICK_REASON = "Called in sick"
 
 
 @page("web.desk")
@@ -52,16 +60,62 @@ def _date_param(request: HttpRequest, name: str) -> dt.date | None:
 @page("web.desk")
 @require_GET
 def desk_today(request: HttpRequest) -> HttpResponse:
+    """Today's arrivals in time order with their ride home, and every booking to move."""
     zone = clinic_zone()
-    today = timezone.now().astimezone(zone).date()
+    now = timezone.now()
+    today = now.astimezone(zone).date()
     start, end = day_bounds(today, today, zone)
-    arrivals = (
+    arrivals = list(
         sessions_visible_to(request.user)
         .filter(starts_at__gte=start, starts_at__lt=end)
         .exclude(status=TreatmentSession.Status.CANCELLED)
         .order_by("starts_at")
     )
-    return render(request, "web/desk_today.html", {"today": today, "arrivals": arrivals})
+    to_move = bookings_outside(StaffMember.objects.all(), now=now)
+    audit_shown(request, [s.patient_id for s in arrivals] + [b.patient_id for b in to_move], verb="desk_today")
+    context = {
+        "today": today,
+        "arrivals": arrivals,
+        "to_move": _described(to_move),
+        "staff": staff_visible().filter(role__in=(Role.CLINICIAN, Role.THERAPIST)).order_by("display_name"),
+        "day_ends": end,
+    }
+    return render(request, "web/desk_today.html", context)
+
+
+@page("web.desk")
+@require_POST
+def desk_sick_call(request: HttpRequest) -> HttpResponse:
+    """Someone called in sick: their time off from now to the end of the clinic's day, recorded
+    whatever it overlaps; what it leaves to rebook shows on the Today page."""
+    zone = clinic_zone()
+    now = timezone.now()
+    _start, day_ends = day_bounds(now.astimezone(zone).date(), now.astimezone(zone).date(), zone)
+    try:
+        staff_id = int(request.POST.get("staff", ""))
+    except ValueError:
+        messages.error(request, "Choose who called in sick.")
+        return redirect("web:desk-today")
+    try:
+        change = time_off_record(
+            staff_id=staff_id, starts_at=now, ends_at=day_ends, reason=SICK_REASON, accept_conflicts=True, now=now
+        )
+    except DomainError as error:
+        messages.error(request, error.message)
+        return redirect("web:desk-today")
+    left = len(change.bookings_to_move)
+    messages.success(request, f"Recorded as off until the end of today; {left} booking(s) of theirs to move.")
+    return redirect("web:desk-today")
+
+
+def _described(bookings: list[BookingToMove]) -> list[dict[str, Any]]:
+    """The bookings with whose they are and who can no longer give them, for the page."""
+    patients = Patient.objects.in_bulk({b.patient_id for b in bookings})
+    staff = StaffMember.objects.in_bulk({b.staff_id for b in bookings})
+    return [
+        {"booking": b, "patient": patients.get(b.patient_id), "staff": staff.get(b.staff_id)}
+        for b in sorted(bookings, key=lambda b: b.starts_at)
+    ]
 
 
 @page("web.desk")
@@ -73,4 +127,5 @@ def desk_patients(request: HttpRequest) -> HttpResponse:
     for word in words:
         patients = patients.filter(Q(first_name__icontains=word) | Q(last_name__icontains=word))
     found = list(patients[:MAX_PATIENT_MATCHES]) if words else []
+    audit_shown(request, [p.pk for p in found], verb="desk_patient_search")
     return render(request, "web/partials/patient_options.html", {"patients": found, "searched": bool(words)})
