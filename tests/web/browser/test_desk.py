@@ -143,3 +143,28 @@ def test_a_session_dragged_onto_a_busy_chair_snaps_back_and_says_why_then_moves_
     window = IntegrationWindow.objects.get(session=session)
     assert window.opens_at - window_opens == dt.timedelta(hours=4)
     assert TreatmentSession.objects.filter(pk=session.pk, chair_id=world.clinic.chairs[0].pk).exists()
+
+
+def test_the_front_desk_books_a_maintenance_series_from_a_session_and_cancels_a_session(
+    page: Page, world: World, monday: dt.date
+) -> None:
+    _open_day(page, world, monday)
+    page.locator(f'[data-event-id="session-{world.session_a.pk}"]').click()
+    expect(page.locator("#selected")).to_be_visible()
+    first = monday + dt.timedelta(days=42)
+    page.get_by_label("First maintenance session").fill(f"{first.isoformat()}T10:00")
+    page.get_by_label("Every (days)").fill("21")
+    page.get_by_label("Sessions", exact=True).fill("2")
+    page.get_by_role("button", name="Book the series").click()
+    expect(page.locator("#notice .success")).to_contain_text("Maintenance booked: 2 sessions")
+    series = TreatmentSession.objects.filter(course=world.course_a, starts_at__gte=at(first, 0)).order_by("starts_at")
+    assert [s.starts_at for s in series] == [at(first, 10), at(first + dt.timedelta(days=21), 10)]
+
+    page.locator(f'[data-event-id="session-{world.session_b.pk}"]').click()
+    assert_accessible(page)
+    page.get_by_label("Reason to cancel").fill("Patient unwell")
+    page.get_by_role("button", name="Cancel this session").click()
+    expect(page.locator("#notice .success")).to_contain_text("Session cancelled")
+    world.session_b.refresh_from_db()
+    assert world.session_b.status == TreatmentSession.Status.CANCELLED
+    expect(page.locator(f'[data-event-id="session-{world.session_b.pk}"]')).to_have_count(0)

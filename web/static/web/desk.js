@@ -208,7 +208,14 @@
       `${api.chair ? api.chair.name : ""}, ${api.status.replace("_", " ")}`;
     document.getElementById("move-start").value = wall(api.start).slice(0, 16);
     if (api.chair) document.getElementById("move-chair").value = String(api.chair.id);
-    panel.querySelectorAll("button").forEach((button) => (button.disabled = api.status !== "scheduled"));
+    panel.querySelectorAll("#move-form button, [data-action], #cancel-form button").forEach(
+      (button) => (button.disabled = api.status !== "scheduled"),
+    );
+    // A maintenance series starts after the course's sessions: offered from three weeks on.
+    const later = new Date(Date.parse(api.start) + 21 * 24 * 3600 * 1000);
+    document.getElementById("maintenance-start").value = wall(later).slice(0, 16);
+    if (api.chair) document.getElementById("maintenance-chair").value = String(api.chair.id);
+    if (api.clinician) document.getElementById("maintenance-clinician").value = String(api.clinician.id);
     document.getElementById("selected-title").focus();
   }
   document.getElementById("selected-title").setAttribute("tabindex", "-1");
@@ -240,6 +247,27 @@
       }
     }),
   );
+
+  document.getElementById("maintenance-form").addEventListener("submit", async (submit) => {
+    submit.preventDefault();
+    const courseId = (state.selected.details || {}).course_id;
+    const body = {
+      first_starts_at: instantOfInput(document.getElementById("maintenance-start").value),
+      interval_days: Number(document.getElementById("maintenance-every").value),
+      count: Number(document.getElementById("maintenance-count").value),
+      chair: Number(document.getElementById("maintenance-chair").value),
+      clinician: Number(document.getElementById("maintenance-clinician").value),
+    };
+    const answer = await KC.api("POST", `${data.coursesUrl}${courseId}/maintenance/`, body);
+    if (!answer.ok) {
+      KC.say(`Not booked: ${KC.errorText(answer.data)}`, "error");
+      return;
+    }
+    const first = answer.data.sessions[0];
+    KC.say(`Maintenance booked: ${answer.data.sessions.length} sessions from ${dayText(first.starts_at)} ${timeText(first.starts_at)}.`, "success");
+    panel.hidden = true;
+    calendar.refetchEvents();
+  });
 
   document.getElementById("cancel-form").addEventListener("submit", async (submit) => {
     submit.preventDefault();
