@@ -13,6 +13,7 @@ from playwright.sync_api import Page, expect
 from clinic.models import ClosureDay
 from courses.models import Course
 from sessions.models import IntegrationWindow, TreatmentSession
+from sessions.services.staff_time import time_off_record
 from tests import factories
 from tests.api.conftest import World, build_world
 from tests.conftest import at
@@ -49,6 +50,23 @@ def test_the_front_desk_sees_each_chair_s_sessions_with_names_status_and_ride_ho
     expect(session).to_be_visible()
     assert_accessible(page)
     page.set_viewport_size(DESKTOP)
+
+
+def test_the_calendar_turns_to_clinicians_with_their_time_off_and_shows_windows_when_asked(
+    page: Page, world: World, monday: dt.date
+) -> None:
+    clinician = world.session_a.clinician
+    time_off_record(staff_id=clinician.pk, starts_at=at(monday, 13), ends_at=at(monday, 17), reason="Training")
+    _open_day(page, world, monday)
+    expect(page.locator(".ec-event.window")).to_have_count(0)
+    page.get_by_label("By clinician").check()
+    expect(page.locator(".ec-col-head").filter(has_text=clinician.display_name)).to_be_visible()
+    expect(page.locator(".ec-bg-event.time-off")).to_have_count(1)
+    expect(page.locator(f'[data-event-id="session-{world.session_a.pk}"]')).to_be_visible()
+    page.get_by_label("Show follow-up windows").check()
+    page.get_by_role("button", name="Next").click()  # the windows open the day after
+    expect(page.locator(f'[data-event-id="integration_window-{world.window_a.pk}"]').first).to_be_visible()
+    assert_accessible(page)
 
 
 def test_the_front_desk_books_a_course_from_the_preview_and_sees_it_on_the_calendar(

@@ -66,9 +66,11 @@
   }
   function windowEvent(event) {
     const session = event.details || {};
+    const resource = resourceOf(event);
     return {
       id: `${event.type}-${event.id}`,
-      resourceIds: state.by === "chair" ? chairs.map((c) => c.id) : clinicians.map((c) => c.id),
+      // In its session's chair (or clinician) column when the event names it, else across all.
+      resourceIds: resource ? [resource.id] : everyResource(),
       start: wall(event.start), end: wall(event.end),
       title: `${event.title}${event.patient ? " · " + event.patient.name : ""} · ${event.status}`,
       editable: false, display: "auto",
@@ -125,7 +127,7 @@
     eventSources: [{ events: loadEvents }],
     slotMinTime: "07:00:00", slotMaxTime: "20:00:00", scrollTime: "08:00:00",
     allDaySlot: false, nowIndicator: true, editable: false, eventDurationEditable: false,
-    datesAboveResources: true,
+    datesAboveResources: true, firstDay: 1,
     selectable: true,
     eventDrop: onDrop,
     eventClick: (info) => select(info.event),
