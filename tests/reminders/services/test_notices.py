@@ -12,6 +12,7 @@ from reminders.messages import local_time_text
 from reminders.models import NOTICE_KINDS, Channel, Reminder, ReminderKind
 from reminders.services.notice_checks import STALE_CHANGED
 from reminders.services.notice_rows import REASON_REPLACED
+from reminders.services.sweep import reminders_sweep
 from sessions.models import IntegrationAppointment, IntegrationWindow, RescheduleRequest, TreatmentSession
 from sessions.services.integration import (
     integration_appointment_cancel,
@@ -330,3 +331,26 @@ def test_the_front_desk_is_told_of_a_request_until_it_is_handled(clinic, patient
     (mail,) = [m for m in mailoutbox if m.to == [clinic.front_desk.user.email]]
     assert local_time_text(session.starts_at, NEW_YORK) in mail.body
     assert patient.last_name not in mail.body + mail.subject
+
+
+def test_a_notice_left_sending_by_a_dead_worker_is_superseded_by_the_next_changes_notice(
+    clinic, patient, monday, now, settings
+):
+    course = told(clinic, patient, monday, now)
+    session = course.sessions.order_by("starts_at")[2]
+    session_reschedule(session_id=session.pk, starts_at=session.starts_at + dt.timedelta(hours=1), now=now)
+    claim = reminders_sweep(now=now, enqueue=lambda ids, token: None)
+    # A worker took the "moved" text to the provider and died before recording it.
+    stuck = notices(pk__in=[pk for _, ids in claim.batches for pk in ids], channel=Channel.SMS).get()
+    Reminder.objects.filter(pk=stuck.pk).update(status=Status.SENDING)
+
+    session_cancel(session_id=session.pk, now=now)  # leaves the sending row alone, writes the cancel
+    assert {kind for kind, channel, *_ in live_notices(session=session) if channel == Channel.SMS} == {
+        Kind.SESSION_CANCELLED
+    }
+    later = now + dt.timedelta(seconds=settings.REMINDER_LEASE_SECONDS + 1)
+    result = reminders_sweep(now=later, enqueue=lambda ids, token: None)  # reclaiming it would break the constraint
+
+    stuck.refresh_from_db()
+    assert result.superseded == 1
+    assert stuck.status == Status.CANCELLED
