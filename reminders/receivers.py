@@ -60,9 +60,11 @@ def _course_ended(
     notices_course_ended(course, cancelled_appointment_ids=cancelled_appointment_ids, actor=actor, now=now)
 
 
-def _appointment_changed(*, appointment_id: int, now: dt.datetime, actor: Any = None, **_: Any) -> None:
+def _appointment_changed(
+    *, appointment_id: int, now: dt.datetime, actor: Any = None, previous_therapist_id: int | None = None, **_: Any
+) -> None:
     reminders_appointment_changed(appointment_id, now=now)
-    notices_appointment_changed(appointment_id, actor=actor, now=now)
+    notices_appointment_changed(appointment_id, actor=actor, now=now, previous_therapist_id=previous_therapist_id)
 
 
 def _reschedule_requested(*, request_id: int, now: dt.datetime, **_: Any) -> None:

@@ -33,8 +33,10 @@ session_changed = Signal()
 # Sender: Course. Kwargs: course (Course), cancelled_appointment_ids (list of int), now (datetime), actor.
 course_ended = Signal()
 
-# An integration appointment was booked, moved or cancelled.
-# Sender: IntegrationAppointment. Kwargs: appointment_id (int), now (datetime), actor.
+# An integration appointment was booked, moved or cancelled. A move names the therapist it had
+# before (``previous_therapist_id``: the same one unless the move gave it to another).
+# Sender: IntegrationAppointment. Kwargs: appointment_id (int), now (datetime), actor, and for a
+# move previous_therapist_id (int).
 appointment_changed = Signal()
 
 # A patient asked the front desk to move one of their sessions.

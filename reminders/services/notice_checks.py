@@ -82,4 +82,6 @@ def staff_notice_context(row: Reminder) -> dict[str, object]:
         "patient_ref": patient_ref(appointment.patient),
         "when": local_time_text(appointment.starts_at, zone),
         "cancelled": appointment.status == AppointmentStatus.CANCELLED,
+        # A move that gave the appointment to a colleague: the time is no longer the recipient's.
+        "reassigned": row.staff_id != appointment.therapist_id,
     }

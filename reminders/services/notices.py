@@ -35,6 +35,7 @@ import datetime as dt
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+from clinic.models import StaffMember
 from courses.models import Course
 from patients.models import Patient
 from reminders.models import (
@@ -204,10 +205,16 @@ def _patient_appointment_notices(appointment: IntegrationAppointment, change: st
     replace_notices(cancelled=list(live.values()), reason=REASON_REPLACED, new=new, now=now)
 
 
-def notices_appointment_changed(appointment_id: int, *, actor: Any, now: dt.datetime) -> None:
-    """An appointment was booked, moved or cancelled by itself (not with its session)."""
+def notices_appointment_changed(
+    appointment_id: int, *, actor: Any, now: dt.datetime, previous_therapist_id: int | None = None
+) -> None:
+    """An appointment was booked, moved or cancelled by itself (not with its session). A move to
+    another therapist also tells the one it was taken from."""
     (appointment,) = _appointments([appointment_id])
     _appointment_notices(appointment, actor=actor, now=now)
+    if previous_therapist_id is not None and previous_therapist_id != appointment.therapist_id:
+        previous = StaffMember.objects.select_related("user").get(pk=previous_therapist_id)
+        therapist_notice(appointment, Kind.APPOINTMENT_MOVED, actor=actor, now=now, therapist=previous)
 
 
 def _appointment_notices(appointment: IntegrationAppointment, *, actor: Any, now: dt.datetime) -> None:

@@ -22,9 +22,19 @@ REASON_ACTOR = "The recipient made the later change."
 STAFF_CHANNEL = Channel.EMAIL
 
 
-def therapist_notice(appointment: IntegrationAppointment, change: str, *, actor: Any, now: dt.datetime) -> None:
-    """Tell the therapist of a move or a cancellation they did not make (one live notice, the latest)."""
-    therapist = appointment.therapist
+def therapist_notice(
+    appointment: IntegrationAppointment,
+    change: str,
+    *,
+    actor: Any,
+    now: dt.datetime,
+    therapist: StaffMember | None = None,
+) -> None:
+    """Tell the therapist of a move or a cancellation they did not make (one live notice, the latest).
+
+    ``therapist`` is the appointment's own, or the one a move took it from (told as of a
+    cancellation: the time is no longer theirs)."""
+    therapist = therapist or appointment.therapist
     live = live_notices((Kind.APPOINTMENT_CHANGED_BY_OTHER,), appointment=appointment, staff=therapist)
     by_themselves = actor is not None and getattr(actor, "pk", None) == therapist.user_id
     new = []

@@ -215,11 +215,16 @@ def integration_appointment_move(
             now=now,
             exclude_appointment_id=appointment.pk,
         )
+        previous_therapist_id = appointment.therapist_id
         appointment.starts_at, appointment.ends_at, appointment.therapist = starts_at, ends_at, therapist
         appointment.revision += 1
         appointment.save(update_fields=["starts_at", "ends_at", "therapist", "revision"])
         signals.appointment_changed.send(
-            sender=IntegrationAppointment, appointment_id=appointment.pk, now=now, actor=actor
+            sender=IntegrationAppointment,
+            appointment_id=appointment.pk,
+            now=now,
+            actor=actor,
+            previous_therapist_id=previous_therapist_id,
         )
     return appointment
 

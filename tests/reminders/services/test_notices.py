@@ -8,6 +8,7 @@ import pytest
 
 from ketaminecare.access.privacy import forbidden_words
 from ketaminecare.errors import DomainError
+from ketaminecare.roles import Role
 from reminders.messages import local_time_text
 from reminders.models import NOTICE_KINDS, Channel, Reminder, ReminderKind
 from reminders.services.notice_checks import STALE_CHANGED
@@ -22,6 +23,7 @@ from sessions.services.integration import (
 from sessions.services.lifecycle import course_cancel, session_cancel
 from sessions.services.requests import reschedule_request_create, reschedule_request_handle
 from sessions.services.reschedule import session_reschedule
+from tests import factories
 from tests.conftest import at
 from tests.reminders.services.outbox_data import NEW_YORK, Status, book, delivered, sweep_and_send
 
@@ -354,3 +356,28 @@ def test_a_notice_left_sending_by_a_dead_worker_is_superseded_by_the_next_change
     stuck.refresh_from_db()
     assert result.superseded == 1
     assert stuck.status == Status.CANCELLED
+
+
+def test_a_move_to_another_therapist_tells_the_one_it_was_taken_from(clinic, patient, monday, now, mailoutbox):
+    course = told(clinic, patient, monday, now)
+    first, second = clinic.therapists[0], factories.staff(Role.THERAPIST, starts=dt.time(9), ends=dt.time(17))
+    window = IntegrationWindow.objects.get(session=course.sessions.order_by("starts_at")[1])
+    appointment = appointment_in(window, clinic, now)
+
+    integration_appointment_move(
+        appointment_id=appointment.pk,
+        starts_at=appointment.starts_at,
+        therapist_id=second.pk,
+        actor=clinic.front_desk.user,
+        now=now,
+    )
+
+    assert set(notices(appointment=appointment, patient=None).values_list("staff_id", flat=True)) == {
+        first.pk,
+        second.pk,
+    }
+    sweep_and_send(now)
+    (mail,) = [m for m in mailoutbox if m.to == [first.user.email]]
+    assert "given to a colleague" in mail.subject
+    (mail,) = [m for m in mailoutbox if m.to == [second.user.email]]
+    assert "moved" in mail.subject
