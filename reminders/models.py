@@ -26,7 +26,7 @@ class ReminderKind(models.TextChoices):
     WINDOW_CLOSING = "window_closing", "Window closing with no appointment (front desk)"
     # Change notices (reminders.services.notices): sent once, as soon as quiet hours allow, when
     # the plan changes. To the patient: a booking (one notice for a whole course), a move, a cancel.
-    COURSE_BOOKED = "course_booked", "Notice: visits booked (the first one's time)"
+    COURSE_BOOKED = "course_booked", "Notice: visits booked (the next one's time)"
     COURSE_CANCELLED = "course_cancelled", "Notice: remaining visits cancelled"
     SESSION_MOVED = "session_moved", "Notice: session moved"
     SESSION_CANCELLED = "session_cancelled", "Notice: session cancelled"

@@ -86,7 +86,11 @@ def _patient_notice(
 
 
 def _course_booked_rows(course: Course, channels: Iterable[str], *, now: dt.datetime) -> list[Reminder]:
-    """A booking notice naming the course's next visit, on each of ``channels`` (none if none is ahead)."""
+    """A booking notice naming the course's next visit, on each of ``channels`` (none if none is ahead).
+
+    The next visit of the course, not the first of this booking: a maintenance series may be
+    booked while induction visits remain, and "your next visit" stays true whichever it is, and
+    is what the send-time check can confirm from the course alone."""
     # The same question the send-time check asks (reminders.services.notice_checks).
     visit = next_visits([course.pk], now=now).get(course.pk)
     if visit is None:
