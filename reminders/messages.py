@@ -82,6 +82,11 @@ def local_date_text(instant: dt.datetime, zone: ZoneInfo) -> str:
     return f"{local:%A} {local.day} {local:%B}"
 
 
+def patient_ref(patient: Any) -> str:
+    """How a staff message names a patient: initials and record number, never the full name."""
+    return f"{patient.first_name[:1]}{patient.last_name[:1]}-{patient.pk}"
+
+
 @dataclass(frozen=True)
 class Message:
     subject: str

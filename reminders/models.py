@@ -24,11 +24,45 @@ class ReminderKind(models.TextChoices):
     # To staff, from the integration window's life.
     WINDOW_OPENED = "window_opened", "Window opened with no appointment (therapists)"
     WINDOW_CLOSING = "window_closing", "Window closing with no appointment (front desk)"
+    # Change notices (reminders.services.notices): sent once, as soon as quiet hours allow, when
+    # the plan changes. To the patient: a booking (one notice for a whole course), a move, a cancel.
+    COURSE_BOOKED = "course_booked", "Notice: visits booked (the next one's time)"
+    COURSE_CANCELLED = "course_cancelled", "Notice: remaining visits cancelled"
+    SESSION_MOVED = "session_moved", "Notice: session moved"
+    SESSION_CANCELLED = "session_cancelled", "Notice: session cancelled"
+    APPOINTMENT_BOOKED = "appointment_booked", "Notice: follow-up appointment booked"
+    APPOINTMENT_MOVED = "appointment_moved", "Notice: follow-up appointment moved"
+    APPOINTMENT_CANCELLED = "appointment_cancelled", "Notice: follow-up appointment cancelled"
+    # To staff: someone else moved or cancelled a therapist's appointment; a patient asked to move.
+    APPOINTMENT_CHANGED_BY_OTHER = "appointment_changed_by_other", "Notice: appointment changed by someone else"
+    REQUEST_NEEDS_HANDLING = "request_needs_handling", "Notice: a patient asked to move a session (front desk)"
 
 
 SESSION_KINDS = (ReminderKind.SESSION_CONFIRM, ReminderKind.SESSION_PREPARE, ReminderKind.SESSION_SOON)
 APPOINTMENT_KINDS = (ReminderKind.APPOINTMENT_DAY_BEFORE, ReminderKind.APPOINTMENT_SOON)
 STAFF_KINDS = (ReminderKind.WINDOW_OPENED, ReminderKind.WINDOW_CLOSING)
+
+# The notices, in families: at most one live notice of a family per subject, recipient and channel
+# (a newer change replaces the pending one, so a notice never tells a stale time).
+COURSE_NOTICE_KINDS = (ReminderKind.COURSE_BOOKED, ReminderKind.COURSE_CANCELLED)
+SESSION_NOTICE_KINDS = (ReminderKind.SESSION_MOVED, ReminderKind.SESSION_CANCELLED)
+APPOINTMENT_NOTICE_KINDS = (
+    ReminderKind.APPOINTMENT_BOOKED,
+    ReminderKind.APPOINTMENT_MOVED,
+    ReminderKind.APPOINTMENT_CANCELLED,
+)
+STAFF_NOTICE_KINDS = (ReminderKind.APPOINTMENT_CHANGED_BY_OTHER, ReminderKind.REQUEST_NEEDS_HANDLING)
+NOTICE_KINDS = (*COURSE_NOTICE_KINDS, *SESSION_NOTICE_KINDS, *APPOINTMENT_NOTICE_KINDS, *STAFF_NOTICE_KINDS)
+# The kinds a protocol plans with its rules (a notice is not planned ahead: a change calls for it).
+PLANNED_KINDS = tuple(kind for kind in ReminderKind if kind not in NOTICE_KINDS)
+# Each notice family with the subject field and the recipient field it is unique on.
+NOTICE_FAMILIES: tuple[tuple[str, tuple[str, ...], str, str], ...] = (
+    ("course", COURSE_NOTICE_KINDS, "course", "patient"),
+    ("session", SESSION_NOTICE_KINDS, "session", "patient"),
+    ("appointment", APPOINTMENT_NOTICE_KINDS, "appointment", "patient"),
+    ("staff_appointment", (ReminderKind.APPOINTMENT_CHANGED_BY_OTHER,), "appointment", "staff"),
+    ("staff_request", (ReminderKind.REQUEST_NEEDS_HANDLING,), "session", "staff"),
+)
 
 
 class Channel(models.TextChoices):
@@ -46,7 +80,7 @@ class ReminderRule(models.Model):
     """
 
     protocol = models.ForeignKey(TreatmentProtocol, on_delete=models.CASCADE, related_name="reminder_rules")
-    kind = models.CharField(max_length=30, choices=ReminderKind.choices)
+    kind = models.CharField(max_length=30, choices=[(k.value, k.label) for k in PLANNED_KINDS])
     minutes_before = models.PositiveIntegerField(default=0)
     send_sms = models.BooleanField(default=True)
     send_email = models.BooleanField(default=True)
@@ -199,6 +233,16 @@ class Reminder(models.Model):
                 fields=["kind", "channel", "window", "staff"],
                 condition=Q(status__in=["pending", "claimed"], window__isnull=False),
                 name="reminder_live_unique_window",
+            ),
+            # One live notice per family, subject, recipient and channel: a change replaces the
+            # pending notice of an earlier one (reminders.services.notices), and cannot add a second.
+            *(
+                models.UniqueConstraint(
+                    fields=["channel", subject, recipient],
+                    condition=Q(status__in=["pending", "claimed"], kind__in=list(kinds)),
+                    name=f"notice_live_unique_{family}",
+                )
+                for family, kinds, subject, recipient in NOTICE_FAMILIES
             ),
         ]
 

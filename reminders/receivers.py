@@ -1,8 +1,10 @@
 """The reminder outbox, kept in step with the calendar through the session services' signals.
 
 The outbox functions run as the signals' receivers, so they write in the booking's transaction
-(see sessions.signals). The sender and the signal itself arrive among the keyword arguments
-and are not needed. ``connect`` is called from this app's ``ready()``: the sessions app knows nothing of reminders.
+(see sessions.signals): the reminders follow the change, and the change notices tell of it
+(reminders.services.notices), or nothing is written when the change is refused. The sender and
+the signal itself arrive among the keyword arguments and are not needed. ``connect`` is called
+from this app's ``ready()``: the sessions app knows nothing of reminders.
 """
 
 from __future__ import annotations
@@ -17,23 +19,56 @@ from reminders.services.changes import (
     reminders_course_ended,
     reminders_session_changed,
 )
+from reminders.services.notices import (
+    notices_appointment_changed,
+    notices_course_booked,
+    notices_course_ended,
+    notices_session_changed,
+)
+from reminders.services.staff_notices import notices_reschedule_requested
 from sessions import signals
 
 
 def _course_booked(*, course: Course, now: dt.datetime, **_: Any) -> None:
     reminders_course_booked(course, now=now)
+    notices_course_booked(course, now=now)
 
 
-def _session_changed(*, session_id: int, now: dt.datetime, **_: Any) -> None:
+def _session_changed(
+    *,
+    session_id: int,
+    now: dt.datetime,
+    moved_appointment_ids: list[int],
+    cancelled_appointment_ids: list[int],
+    actor: Any = None,
+    **_: Any,
+) -> None:
     reminders_session_changed(session_id, now=now)
+    notices_session_changed(
+        session_id,
+        moved_appointment_ids=moved_appointment_ids,
+        cancelled_appointment_ids=cancelled_appointment_ids,
+        actor=actor,
+        now=now,
+    )
 
 
-def _course_ended(*, course: Course, now: dt.datetime, **_: Any) -> None:
+def _course_ended(
+    *, course: Course, now: dt.datetime, cancelled_appointment_ids: list[int], actor: Any = None, **_: Any
+) -> None:
     reminders_course_ended(course, now=now)
+    notices_course_ended(course, cancelled_appointment_ids=cancelled_appointment_ids, actor=actor, now=now)
 
 
-def _appointment_changed(*, appointment_id: int, now: dt.datetime, **_: Any) -> None:
+def _appointment_changed(
+    *, appointment_id: int, now: dt.datetime, actor: Any = None, previous_therapist_id: int | None = None, **_: Any
+) -> None:
     reminders_appointment_changed(appointment_id, now=now)
+    notices_appointment_changed(appointment_id, actor=actor, now=now, previous_therapist_id=previous_therapist_id)
+
+
+def _reschedule_requested(*, request_id: int, now: dt.datetime, **_: Any) -> None:
+    notices_reschedule_requested(request_id, now=now)
 
 
 def connect() -> None:
@@ -42,3 +77,4 @@ def connect() -> None:
     signals.session_changed.connect(_session_changed, dispatch_uid="reminders_session_changed")
     signals.course_ended.connect(_course_ended, dispatch_uid="reminders_course_ended")
     signals.appointment_changed.connect(_appointment_changed, dispatch_uid="reminders_appointment_changed")
+    signals.reschedule_requested.connect(_reschedule_requested, dispatch_uid="reminders_reschedule_requested")

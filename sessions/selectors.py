@@ -8,7 +8,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import Count, Exists, Min, OuterRef, Prefetch, Q, QuerySet
 
 from clinic.models import Chair, ClinicHours, ClosureDay, StaffMember, TimeOff, WorkingHours
 from courses.models import Course
@@ -250,6 +250,28 @@ def booked_window_ids(window_ids: Sequence[int]) -> set[int]:
         IntegrationAppointment.objects.filter(
             window_id__in=window_ids, status__in=IntegrationAppointment.OCCUPYING_STATUSES
         ).values_list("window_id", flat=True)
+    )
+
+
+def next_visits(course_ids: Iterable[int], *, now: dt.datetime) -> dict[int, dt.datetime]:
+    """Each course's next scheduled session start after ``now`` (courses with none are left out)."""
+    rows = (
+        TreatmentSession.objects.filter(
+            course_id__in=list(course_ids), status=TreatmentSession.Status.SCHEDULED, starts_at__gt=now
+        )
+        .values("course_id")
+        .annotate(first=Min("starts_at"))
+        .values_list("course_id", "first")
+    )
+    return dict(rows)
+
+
+def open_request_session_ids(session_ids: Iterable[int]) -> set[int]:
+    """Those of ``session_ids`` with an open reschedule request."""
+    return set(
+        RescheduleRequest.objects.filter(
+            session_id__in=list(session_ids), status=RescheduleRequest.Status.OPEN
+        ).values_list("session_id", flat=True)
     )
 
 

@@ -121,7 +121,7 @@ class CourseAdmin(PolicyAdminMixin, AuditedAdminMixin, admin.ModelAdmin):
                 self,
                 request,
                 list(queryset),
-                lambda course: course_cancel(course_id=course.pk, reason=reason),
+                lambda course: course_cancel(course_id=course.pk, reason=reason, actor=request.user),
                 done="cancelled",
             )
             return None

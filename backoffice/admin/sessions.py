@@ -105,13 +105,19 @@ class TreatmentSessionAdmin(AuditedAdminMixin, ServicesOnlyAdmin):
             self,
             request,
             queryset,
-            lambda s: session_cancel(session_id=s.pk, reason="Cancelled at the front desk."),
+            lambda s: session_cancel(session_id=s.pk, reason="Cancelled at the front desk.", actor=request.user),
             done="cancelled",
         )
 
     @admin.action(description="Mark the selected sessions as no-shows", permissions=["change"])
     def mark_no_show(self, request: HttpRequest, queryset: QuerySet[TreatmentSession]) -> None:
-        report_each(self, request, queryset, lambda s: session_no_show(session_id=s.pk), done="marked as no-shows")
+        report_each(
+            self,
+            request,
+            queryset,
+            lambda s: session_no_show(session_id=s.pk, actor=request.user),
+            done="marked as no-shows",
+        )
 
     @admin.action(description="Check in the selected sessions", permissions=["change"])
     def check_in(self, request: HttpRequest, queryset: QuerySet[TreatmentSession]) -> None:
@@ -254,7 +260,9 @@ class IntegrationAppointmentAdmin(AuditedAdminMixin, ServicesOnlyAdmin):
             self,
             request,
             queryset,
-            lambda a: integration_appointment_cancel(appointment_id=a.pk, reason="Cancelled at the front desk."),
+            lambda a: integration_appointment_cancel(
+                appointment_id=a.pk, reason="Cancelled at the front desk.", actor=request.user
+            ),
             done="cancelled",
         )
 

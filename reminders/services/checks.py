@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from reminders.messages import (
     FALLBACK_PREPARATION,
     clean_free_text,
     local_date_text,
     local_time_text,
+    patient_ref,
 )
-from reminders.models import APPOINTMENT_KINDS, SESSION_KINDS, Reminder, ReminderKind
+from reminders.models import APPOINTMENT_KINDS, NOTICE_KINDS, SESSION_KINDS, Reminder, ReminderKind
+from reminders.services.notice_checks import notice_stale_reason, staff_notice_context
 from reminders.services.outbox import maintenance_due_anchor
 from reminders.services.plan import patient_release_at
 from sessions.models import IntegrationAppointment, IntegrationWindow, TreatmentSession
@@ -33,6 +35,9 @@ class BatchFacts:
 
     booked_windows: set[int]
     course_last_starts: dict[int, dt.datetime]
+    # For the notices: each course's next scheduled visit, and the sessions with an open request.
+    next_visits: dict[int, dt.datetime] = field(default_factory=dict)
+    open_request_sessions: set[int] = field(default_factory=set)
 
 
 def verdict(row: Reminder, *, now: dt.datetime, facts: BatchFacts) -> tuple[str, str]:
@@ -54,6 +59,10 @@ def verdict(row: Reminder, *, now: dt.datetime, facts: BatchFacts) -> tuple[str,
 
 def _stale_reason(row: Reminder, *, now: dt.datetime, facts: BatchFacts) -> str:
     """Why the row's subject no longer calls for it ("" while it still does)."""
+    if row.kind in NOTICE_KINDS:
+        return notice_stale_reason(
+            row, now=now, next_visits=facts.next_visits, open_request_sessions=facts.open_request_sessions
+        )
     if row.kind in SESSION_KINDS:
         return _session_stale(row.session, row=row, now=now)
     if row.kind in APPOINTMENT_KINDS:
@@ -131,12 +140,13 @@ def message_context(row: Reminder) -> dict[str, object]:
         if row.kind == ReminderKind.MAINTENANCE_DUE:
             context["due_date"] = local_date_text(row.anchor_at, zone)
         return context
+    if row.kind in NOTICE_KINDS:
+        return staff_notice_context(row)
     window = row.window
     assert window is not None
     zone = clinic_zone()
-    patient = window.patient
     return {
-        "patient_ref": f"{patient.first_name[:1]}{patient.last_name[:1]}-{patient.pk}",
+        "patient_ref": patient_ref(window.patient),
         "opens": local_time_text(window.opens_at, zone),
         "closes": local_time_text(window.closes_at, zone),
     }

@@ -32,6 +32,8 @@ from courses.models import Course
 from patients.models import Patient
 from reminders.models import (
     APPOINTMENT_KINDS,
+    NOTICE_KINDS,
+    PLANNED_KINDS,
     SESSION_KINDS,
     Reminder,
     ReminderKind,
@@ -146,7 +148,8 @@ def _rows_of(
 ) -> tuple[dict[int, dict[tuple[str, str], Reminder]], dict[int, set[Ident]]]:
     """Per subject: its live rows by kind and channel (locked), and what it already sent."""
     column = f"{field}_id"
-    among = {f"{field}__in": subject_ids, "patient": patient}
+    # The notices about the same subjects are not the plan's: reminders.services.notices keeps them.
+    among = {f"{field}__in": subject_ids, "patient": patient, "kind__in": PLANNED_KINDS}
     live: dict[int, dict[tuple[str, str], Reminder]] = collections.defaultdict(dict)
     for row in Reminder.objects.select_for_update(of=("self",)).filter(**among, status__in=Reminder.LIVE_STATUSES):
         live[getattr(row, column)][(row.kind, row.channel)] = row
@@ -215,12 +218,25 @@ def _cancel_row(row: Reminder, now: dt.datetime, reason: str) -> None:
     row.cancelled_at, row.last_error = now, reason
 
 
-def cancel_live(*, now: dt.datetime, reason: str = REASON_CANCELLED, **subject: object) -> int:
-    """Cancel every live row about one subject (``session=``, ``window_id__in=``, ...)."""
-    rows = list(Reminder.objects.select_for_update(of=("self",)).filter(**subject, status__in=Reminder.LIVE_STATUSES))
+def cancel_rows(rows: Sequence[Reminder], *, now: dt.datetime, reason: str) -> None:
+    """Cancel rows already locked live by the caller."""
     for row in rows:
         _cancel_row(row, now, reason)
-    Reminder.objects.bulk_update(rows, ["status", "claim_token", "lease_until", "cancelled_at", "last_error"])
+    if rows:
+        Reminder.objects.bulk_update(rows, ["status", "claim_token", "lease_until", "cancelled_at", "last_error"])
+
+
+def cancel_live(*, now: dt.datetime, reason: str = REASON_CANCELLED, **subject: object) -> int:
+    """Cancel every live reminder about one subject (``session=``, ``window_id__in=``, ...).
+
+    Notices are left alone: the change that cancels a subject's reminders is what a notice tells
+    of (reminders.services.notices decides which of them go)."""
+    rows = list(
+        Reminder.objects.select_for_update(of=("self",))
+        .filter(**subject, status__in=Reminder.LIVE_STATUSES)
+        .exclude(kind__in=NOTICE_KINDS)
+    )
+    cancel_rows(rows, now=now, reason=reason)
     return len(rows)
 
 

@@ -52,10 +52,10 @@ from django.utils import timezone
 
 from reminders.channels import Channels, DeliveryError, Outgoing
 from reminders.messages import ForbiddenContent, render
-from reminders.models import Reminder
+from reminders.models import Reminder, ReminderKind
 from reminders.services.checks import BatchFacts, Verdict, message_context, recipient_address, verdict
 from reminders.services.outbox import REASON_MOVED, last_session_starts
-from sessions.selectors import booked_window_ids
+from sessions.selectors import booked_window_ids, next_visits, open_request_session_ids
 from sessions.services.common import now_or
 
 logger = logging.getLogger(__name__)
@@ -156,7 +156,7 @@ class _Batch:
         rows = self._with_reconnect(self._load)
         self.loaded = len(rows)
         self.result.not_ours = self.size - len(rows)
-        facts = self._with_reconnect(partial(_facts, rows))
+        facts = self._with_reconnect(partial(_facts, rows, self.now))
         queue: collections.deque[tuple[Reminder, Outgoing]] = collections.deque()
         for row in rows:
             outgoing = self._prepare(row, facts)
@@ -178,7 +178,9 @@ class _Batch:
                 "staff__user",
                 "session__chair",
                 "session__course__protocol",
+                "session__patient",
                 "appointment__window",
+                "appointment__patient",
                 "window__patient",
                 "course__protocol",
             )
@@ -421,10 +423,16 @@ def _statements() -> _Statements:
     )
 
 
-def _facts(rows: Sequence[Reminder]) -> BatchFacts:
+def _facts(rows: Sequence[Reminder], now: dt.datetime) -> BatchFacts:
     return BatchFacts(
         booked_windows=booked_window_ids([r.window_id for r in rows if r.window_id]),
         course_last_starts=last_session_starts({r.course_id for r in rows if r.course_id}),
+        next_visits=next_visits(
+            {r.course_id for r in rows if r.course_id and r.kind == ReminderKind.COURSE_BOOKED}, now=now
+        ),
+        open_request_sessions=open_request_session_ids(
+            {r.session_id for r in rows if r.session_id and r.kind == ReminderKind.REQUEST_NEEDS_HANDLING}
+        ),
     )
 
 

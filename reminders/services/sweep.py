@@ -38,9 +38,9 @@ from functools import partial
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Case, Exists, F, OuterRef, Q, When
+from django.db.models import Case, Exists, F, OuterRef, Q, QuerySet, When
 
-from reminders.models import Reminder
+from reminders.models import NOTICE_FAMILIES, Reminder
 from reminders.services.window_alerts import windows_advance
 from sessions.services.common import now_or
 
@@ -186,7 +186,9 @@ _SUBJECTS = (("session", "patient"), ("appointment", "patient"), ("course", "pat
 def _cancel_superseded(now: dt.datetime) -> int:
     """A row left sending by a dead worker, whose subject has moved since: the outbox wrote a live
     row for the new time, and claiming the old one again would make two live rows of one message
-    (the unique constraints refuse that, and the whole claim with it). It is cancelled instead."""
+    (the unique constraints refuse that, and the whole claim with it). It is cancelled instead.
+    For a notice, the live row that replaced it may be of another kind of its family (a cancel
+    after a move)."""
     cancelled = 0
     for subject, recipient in _SUBJECTS:
         sibling = Reminder.objects.filter(
@@ -195,15 +197,21 @@ def _cancel_superseded(now: dt.datetime) -> int:
             **{subject: OuterRef(subject), recipient: OuterRef(recipient)},
             status__in=Reminder.LIVE_STATUSES,
         )
-        cancelled += (
-            Reminder.objects.filter(status=Status.SENDING, lease_until__lt=now, **{f"{subject}__isnull": False})
-            .filter(Exists(sibling))
-            .update(
-                status=Status.CANCELLED,
-                cancelled_at=now,
-                claim_token=None,
-                lease_until=None,
-                last_error=REASON_SUPERSEDED,
-            )
+        left = Reminder.objects.filter(status=Status.SENDING, lease_until__lt=now, **{f"{subject}__isnull": False})
+        cancelled += _supersede(left.filter(Exists(sibling)), now)
+    for _family, kinds, subject, recipient in NOTICE_FAMILIES:
+        sibling = Reminder.objects.filter(
+            kind__in=list(kinds),
+            channel=OuterRef("channel"),
+            **{subject: OuterRef(subject), recipient: OuterRef(recipient)},
+            status__in=Reminder.LIVE_STATUSES,
         )
+        left = Reminder.objects.filter(status=Status.SENDING, lease_until__lt=now, kind__in=list(kinds))
+        cancelled += _supersede(left.filter(Exists(sibling)), now)
     return cancelled
+
+
+def _supersede(rows: QuerySet[Reminder], now: dt.datetime) -> int:
+    return rows.update(
+        status=Status.CANCELLED, cancelled_at=now, claim_token=None, lease_until=None, last_error=REASON_SUPERSEDED
+    )

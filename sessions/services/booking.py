@@ -111,7 +111,7 @@ def course_book(
             protocol=protocol,
         )
         # The reminders, in the same transaction (an outbox): nothing is sent before commit.
-        signals.course_booked.send(sender=Course, course=course, now=now)
+        signals.course_booked.send(sender=Course, course=course, now=now, actor=actor)
     return course
 
 

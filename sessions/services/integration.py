@@ -166,7 +166,9 @@ def window_appointment_book(
             ends_at=ends_at,
             created_by=actor if getattr(actor, "is_authenticated", False) else None,
         )
-        signals.appointment_changed.send(sender=IntegrationAppointment, appointment_id=appointment.pk, now=now)
+        signals.appointment_changed.send(
+            sender=IntegrationAppointment, appointment_id=appointment.pk, now=now, actor=actor
+        )
         return appointment
 
 
@@ -185,6 +187,7 @@ def integration_appointment_move(
     starts_at: dt.datetime,
     ends_at: dt.datetime | None = None,
     therapist_id: int | None = None,
+    actor: Any = None,
     now: dt.datetime | None = None,
 ) -> IntegrationAppointment:
     """Move a booked appointment inside its window (or to another therapist); revision grows."""
@@ -212,15 +215,22 @@ def integration_appointment_move(
             now=now,
             exclude_appointment_id=appointment.pk,
         )
+        previous_therapist_id = appointment.therapist_id
         appointment.starts_at, appointment.ends_at, appointment.therapist = starts_at, ends_at, therapist
         appointment.revision += 1
         appointment.save(update_fields=["starts_at", "ends_at", "therapist", "revision"])
-        signals.appointment_changed.send(sender=IntegrationAppointment, appointment_id=appointment.pk, now=now)
+        signals.appointment_changed.send(
+            sender=IntegrationAppointment,
+            appointment_id=appointment.pk,
+            now=now,
+            actor=actor,
+            previous_therapist_id=previous_therapist_id,
+        )
     return appointment
 
 
 def integration_appointment_cancel(
-    *, appointment_id: int, reason: str = "", now: dt.datetime | None = None
+    *, appointment_id: int, reason: str = "", actor: Any = None, now: dt.datetime | None = None
 ) -> IntegrationAppointment:
     now = now_or(now)
     with transaction.atomic():
@@ -234,7 +244,9 @@ def integration_appointment_cancel(
         appointment.cancel_reason = reason
         appointment.revision += 1
         appointment.save(update_fields=["status", "cancelled_at", "cancel_reason", "revision"])
-        signals.appointment_changed.send(sender=IntegrationAppointment, appointment_id=appointment.pk, now=now)
+        signals.appointment_changed.send(
+            sender=IntegrationAppointment, appointment_id=appointment.pk, now=now, actor=actor
+        )
     return appointment
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from typing import Any
 
 from django.db import transaction
 
@@ -70,10 +71,25 @@ def window_cancel(window: IntegrationWindow, *, now: dt.datetime, reason: str) -
     return booked
 
 
-def _cancel_window_of(session: TreatmentSession, *, now: dt.datetime, reason: str) -> None:
+def _cancel_window_of(session: TreatmentSession, *, now: dt.datetime, reason: str) -> list[IntegrationAppointment]:
+    """Cancel the session's window; the appointments that went with it."""
     window = IntegrationWindow.objects.select_for_update().filter(session=session).first()
-    if window is not None:
-        window_cancel(window, now=now, reason=reason)
+    if window is None:
+        return []
+    return window_cancel(window, now=now, reason=reason)
+
+
+def _session_changed(
+    session: TreatmentSession, *, cancelled: list[IntegrationAppointment], now: dt.datetime, actor: Any
+) -> None:
+    signals.session_changed.send(
+        sender=TreatmentSession,
+        session_id=session.pk,
+        moved_appointment_ids=[],
+        cancelled_appointment_ids=[a.pk for a in cancelled],
+        now=now,
+        actor=actor,
+    )
 
 
 def session_check_in(
@@ -120,7 +136,7 @@ def session_complete(
     return session
 
 
-def session_no_show(*, session_id: int, now: dt.datetime | None = None) -> TreatmentSession:
+def session_no_show(*, session_id: int, actor: Any = None, now: dt.datetime | None = None) -> TreatmentSession:
     """The patient did not come. Their window goes: there is nothing to integrate."""
     now = now_or(now)
     with transaction.atomic():
@@ -130,12 +146,14 @@ def session_no_show(*, session_id: int, now: dt.datetime | None = None) -> Treat
             raise InvalidTransition(MSG_NO_SHOW_EARLY, field="status", rule=Rule.NO_SHOW_AFTER_START)
         session.status = Status.NO_SHOW
         session.save(update_fields=["status", "updated_at"])
-        _cancel_window_of(session, now=now, reason="The session was a no-show.")
-        signals.session_changed.send(sender=TreatmentSession, session_id=session.pk, now=now)
+        cancelled = _cancel_window_of(session, now=now, reason="The session was a no-show.")
+        _session_changed(session, cancelled=cancelled, now=now, actor=actor)
     return session
 
 
-def session_hold(*, session_id: int, reason: str, now: dt.datetime | None = None) -> TreatmentSession:
+def session_hold(
+    *, session_id: int, reason: str, actor: Any = None, now: dt.datetime | None = None
+) -> TreatmentSession:
     """Not dosed today (for example blood pressure above the protocol's limit), with the reason."""
     now = now_or(now)
     if not reason or not reason.strip():
@@ -146,12 +164,14 @@ def session_hold(*, session_id: int, reason: str, now: dt.datetime | None = None
         session.status = Status.HELD
         session.hold_reason = reason.strip()
         session.save(update_fields=["status", "hold_reason", "updated_at"])
-        _cancel_window_of(session, now=now, reason="The session was held.")
-        signals.session_changed.send(sender=TreatmentSession, session_id=session.pk, now=now)
+        cancelled = _cancel_window_of(session, now=now, reason="The session was held.")
+        _session_changed(session, cancelled=cancelled, now=now, actor=actor)
     return session
 
 
-def session_cancel(*, session_id: int, reason: str = "", now: dt.datetime | None = None) -> TreatmentSession:
+def session_cancel(
+    *, session_id: int, reason: str = "", actor: Any = None, now: dt.datetime | None = None
+) -> TreatmentSession:
     """Cancel one scheduled session; its window and the appointments in it go with it."""
     now = now_or(now)
     with transaction.atomic():
@@ -161,9 +181,9 @@ def session_cancel(*, session_id: int, reason: str = "", now: dt.datetime | None
         session.cancelled_at = now
         session.revision += 1
         session.save(update_fields=["status", "cancelled_at", "revision", "updated_at"])
-        _cancel_window_of(session, now=now, reason=reason or "The session was cancelled.")
+        cancelled = _cancel_window_of(session, now=now, reason=reason or "The session was cancelled.")
         # Its reminders go in the same transaction: a worker sending one finishes first or sees it.
-        signals.session_changed.send(sender=TreatmentSession, session_id=session.pk, now=now)
+        _session_changed(session, cancelled=cancelled, now=now, actor=actor)
     return session
 
 
@@ -181,6 +201,7 @@ def course_cancel(
     *,
     course_id: int,
     reason: str,
+    actor: Any = None,
     now: dt.datetime | None = None,
 ) -> Course:
     """Cancel a course and every session of it still scheduled (with their windows)."""
@@ -195,15 +216,22 @@ def course_cancel(
                 field="status",
                 rule=Rule.transition("cancel", course.status),
             )
+        cancelled: list[IntegrationAppointment] = []
         for session in course.sessions.select_for_update().filter(status=Status.SCHEDULED):
             session.status = Status.CANCELLED
             session.cancelled_at = now
             session.revision += 1
             session.save(update_fields=["status", "cancelled_at", "revision", "updated_at"])
-            _cancel_window_of(session, now=now, reason="The course was cancelled.")
+            cancelled += _cancel_window_of(session, now=now, reason="The course was cancelled.")
         course.status = Course.Status.CANCELLED
         course.cancelled_at = now
         course.cancel_reason = reason.strip()
         course.save(update_fields=["status", "cancelled_at", "cancel_reason"])
-        signals.course_ended.send(sender=Course, course=course, now=now)
+        signals.course_ended.send(
+            sender=Course,
+            course=course,
+            cancelled_appointment_ids=[a.pk for a in cancelled],
+            now=now,
+            actor=actor,
+        )
     return course

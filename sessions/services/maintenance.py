@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.db.models import Max
@@ -148,6 +149,7 @@ def maintenance_series_book(
     rule: str | None = None,
     count: int | None = None,
     until: dt.date | None = None,
+    actor: Any = None,
     now: dt.datetime | None = None,
 ) -> list[TreatmentSession]:
     """Book maintenance sessions as rows, one per occurrence of a wall-clock recurrence.
@@ -189,5 +191,5 @@ def maintenance_series_book(
         if course.status != Course.Status.MAINTENANCE:
             course.status = Course.Status.MAINTENANCE
             course.save(update_fields=["status"])
-        signals.course_booked.send(sender=Course, course=course, now=now)
+        signals.course_booked.send(sender=Course, course=course, now=now, actor=actor)
     return booked

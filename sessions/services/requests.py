@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from ketaminecare.errors import InvalidInput, InvalidTransition, RuleViolation
 from ketaminecare.rules import Rule
+from sessions import signals
 from sessions.models import RescheduleRequest, TreatmentSession
 
 MSG_REQUEST_OPEN = "The session already has an open reschedule request."
@@ -18,8 +19,14 @@ MSG_REQUEST_OPEN = "The session already has an open reschedule request."
 MSG_SESSION_OVER = "Only a session still to come can be asked to move."
 
 
-def reschedule_request_create(*, patient_id: int, session_id: int, message: str = "") -> RescheduleRequest:
-    """A patient asks the front desk to move one of their sessions still to come."""
+def reschedule_request_create(
+    *, patient_id: int, session_id: int, message: str = "", now: dt.datetime | None = None
+) -> RescheduleRequest:
+    """A patient asks the front desk to move one of their sessions still to come.
+
+    Sends ``reschedule_requested`` inside the transaction (the front desk's notice is written with it).
+    """
+    now = now or timezone.now()
     with transaction.atomic():
         session = TreatmentSession.objects.select_for_update().filter(pk=session_id, patient_id=patient_id).first()
         if session is None:
@@ -28,7 +35,9 @@ def reschedule_request_create(*, patient_id: int, session_id: int, message: str 
             raise RuleViolation(MSG_SESSION_OVER, field="session", rule=Rule.SESSION_NOT_SCHEDULED)
         if RescheduleRequest.objects.filter(session=session, status=RescheduleRequest.Status.OPEN).exists():
             raise RuleViolation(MSG_REQUEST_OPEN, field="session", rule=Rule.RESCHEDULE_ONE_OPEN)
-        return RescheduleRequest.objects.create(patient_id=patient_id, session=session, message=message.strip())
+        request = RescheduleRequest.objects.create(patient_id=patient_id, session=session, message=message.strip())
+        signals.reschedule_requested.send(sender=RescheduleRequest, request_id=request.pk, now=now)
+        return request
 
 
 def reschedule_request_handle(

@@ -218,7 +218,14 @@ def session_reschedule(
         ]
         moved, cancelled = _window_follow(session, protocol, offset=offset, now=now)
         # The outbox replans the window's appointments with the session (moved or cancelled).
-        signals.session_changed.send(sender=TreatmentSession, session_id=session.pk, now=now)
+        signals.session_changed.send(
+            sender=TreatmentSession,
+            session_id=session.pk,
+            moved_appointment_ids=[a.pk for a in moved],
+            cancelled_appointment_ids=[a.pk for a in cancelled],
+            now=now,
+            actor=actor,
+        )
     return RescheduleResult(
         session=session, overrides=overrides, cancelled_appointments=cancelled, moved_appointments=moved
     )

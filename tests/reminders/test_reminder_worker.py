@@ -7,6 +7,8 @@ skip, when Redis or PostgreSQL is missing.
 
 from __future__ import annotations
 
+import datetime as dt
+import json
 import os
 import time
 from collections.abc import Callable, Iterator
@@ -18,11 +20,18 @@ import redis
 from django.conf import settings
 from django.utils import timezone
 
-from reminders.models import Reminder
+from reminders.messages import local_time_text
+from reminders.models import Reminder, ReminderKind
+from reminders.services.send import reminders_send_batch as send_in_this_process
 from reminders.services.sweep import reminders_sweep
 from reminders.tasks import enqueue_send_batch, reminders_send_batch
 from sessions.models import TreatmentSession
+from sessions.scheduling import Preferences
+from sessions.services.booking import course_plan_and_book
 from sessions.services.lifecycle import session_cancel
+from sessions.services.reschedule import session_reschedule
+from tests import factories
+from tests.conftest import CLINIC_ZONE
 from tests.reminders.reminder_data import due_session_reminders
 from tests.reminders.worker_process import WorkerProcess, database_url
 
@@ -165,3 +174,76 @@ def test_a_session_cancelled_after_its_task_was_enqueued_gets_no_message(start_w
     assert TreatmentSession.objects.get(pk=session.pk).status == TreatmentSession.Status.CANCELLED
     assert f"reminder-{cancelled_id}" not in deliveries(sms_dir)
     assert f"reminder-{cancelled_id}" not in {key for key, _, _ in provider_calls(sms_dir)}
+
+
+@pytest.fixture
+def told_session(clinic, monday, settings, tmp_path):
+    """A booked course whose booking notice was sent (here, not by the worker), so that its next
+    change is news to the patient; its third session. The patient has no quiet hours."""
+    patient = factories.screened_patient(
+        clinician=clinic.clinicians[0], quiet_hours_start=dt.time(0), quiet_hours_end=dt.time(0)
+    )
+    course = course_plan_and_book(
+        patient=patient, protocol=clinic.protocol, first_date=monday, preferences=Preferences()
+    )
+    settings.REMINDER_SMS_BACKEND = "reminders.channels.FileSMSBackend"
+    settings.REMINDER_SMS_DIR = tmp_path / "sms-before"
+    for token, ids in reminders_sweep(enqueue=lambda ids, token: None).batches:
+        send_in_this_process(reminder_ids=ids, claim_token=token)
+    assert Reminder.objects.filter(kind=ReminderKind.COURSE_BOOKED, status=Status.SENT).count() == 2
+    return course.sessions.order_by("starts_at")[2]
+
+
+def sms_notices(sms_dir: Path, kind: str) -> list[str]:
+    """The bodies of the texts the worker delivered for notices of ``kind``."""
+    ids = Reminder.objects.filter(kind=kind).values_list("pk", flat=True)
+    folder = sms_dir / "delivered"
+    return [
+        json.loads((folder / f"reminder-{pk}.json").read_text())["body"]
+        for pk in ids
+        if (folder / f"reminder-{pk}.json").exists()
+    ]
+
+
+def test_a_move_then_another_move_before_the_notice_went_delivers_one_notice_with_the_final_time(
+    start_worker, sms_dir, told_session
+):
+    session = told_session
+    middle, final = session.starts_at + dt.timedelta(hours=1), session.starts_at + dt.timedelta(hours=3)
+    session_reschedule(session_id=session.pk, starts_at=middle)
+    first_claim = reminders_sweep(enqueue=enqueue_send_batch)  # the first move's notices, in Redis
+    assert first_claim.claimed == 2
+
+    session_reschedule(session_id=session.pk, starts_at=final)
+    start_worker(concurrency=1)
+    second_claim = reminders_sweep(enqueue=enqueue_send_batch)
+
+    final_ids = [pk for _, ids in second_claim.batches for pk in ids]
+    assert len(final_ids) == 2
+    # One process takes the queue in order: once the second batch is sent, the first has run.
+    wait_for(lambda: sent_count(final_ids) == 2, what="the final notices sent")
+    moved = Reminder.objects.filter(session=session, kind=ReminderKind.SESSION_MOVED)
+    assert {(r.status, r.anchor_at) for r in moved} == {(Status.SENT, final), (Status.CANCELLED, middle)}
+    (text,) = sms_notices(sms_dir, ReminderKind.SESSION_MOVED)
+    assert local_time_text(final, CLINIC_ZONE) in text
+    first_ids = {pk for _, ids in first_claim.batches for pk in ids}
+    assert not {f"reminder-{pk}" for pk in first_ids} & {key for key, _, _ in provider_calls(sms_dir)}
+
+
+def test_a_move_then_a_cancel_before_the_notice_went_delivers_only_the_cancel(start_worker, sms_dir, told_session):
+    session = told_session
+    session_reschedule(session_id=session.pk, starts_at=session.starts_at + dt.timedelta(hours=2))
+    first_claim = reminders_sweep(enqueue=enqueue_send_batch)
+    assert first_claim.claimed == 2
+
+    session_cancel(session_id=session.pk, reason="The patient called")
+    start_worker(concurrency=1)
+    second_claim = reminders_sweep(enqueue=enqueue_send_batch)
+
+    cancel_ids = [pk for _, ids in second_claim.batches for pk in ids]
+    assert len(cancel_ids) == 2
+    wait_for(lambda: sent_count(cancel_ids) == 2, what="the cancel notices sent")
+    assert sms_notices(sms_dir, ReminderKind.SESSION_MOVED) == []
+    (text,) = sms_notices(sms_dir, ReminderKind.SESSION_CANCELLED)
+    assert "cancelled" in text
+    assert not Reminder.objects.filter(kind=ReminderKind.SESSION_MOVED, status=Status.SENT).exists()

@@ -115,7 +115,7 @@ class CourseViewSet(AuditedViewMixin, mixins.ListModelMixin, mixins.RetrieveMode
     def cancel(self, request: Request, **_: Any) -> Response:
         course = self.get_object()
         data = validated_input(request, s.CourseCancelInputSerializer)
-        course_cancel(course_id=course.pk, reason=data["reason"])
+        course_cancel(course_id=course.pk, reason=data["reason"], actor=request.user)
         return Response(s.CourseSerializer(self.get_queryset().get(pk=course.pk)).data)
 
     @extend_schema(
@@ -136,5 +136,6 @@ class CourseViewSet(AuditedViewMixin, mixins.ListModelMixin, mixins.RetrieveMode
             rule=data.get("rule"),
             count=data.get("count"),
             until=data.get("until"),
+            actor=request.user,
         )
         return Response(s.MaintenanceSerializer({"sessions": booked}).data, status=status.HTTP_201_CREATED)

@@ -117,6 +117,7 @@ class AppointmentViewSet(AuditedViewMixin, mixins.ListModelMixin, mixins.Retriev
             starts_at=data["starts_at"],
             ends_at=data.get("ends_at"),
             therapist_id=data["therapist"].pk if data.get("therapist") else None,
+            actor=request.user,
         )
         return self._answer(appointment.pk)
 
@@ -125,7 +126,7 @@ class AppointmentViewSet(AuditedViewMixin, mixins.ListModelMixin, mixins.Retriev
     def cancel(self, request: Request, **_: Any) -> Response:
         appointment = self.get_object()
         data = validated_input(request, s.ReasonInputSerializer)
-        integration_appointment_cancel(appointment_id=appointment.pk, reason=data["reason"])
+        integration_appointment_cancel(appointment_id=appointment.pk, reason=data["reason"], actor=request.user)
         return self._answer(appointment.pk)
 
     @extend_schema(summary="Record whether the patient attended", request=s.AppointmentRecordInputSerializer)

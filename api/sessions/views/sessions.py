@@ -85,7 +85,7 @@ class SessionViewSet(AuditedViewMixin, mixins.ListModelMixin, mixins.RetrieveMod
     def cancel(self, request: Request, **_: Any) -> Response:
         session = self.get_object()
         data = validated_input(request, s.ReasonInputSerializer)
-        session_cancel(session_id=session.pk, reason=data["reason"])
+        session_cancel(session_id=session.pk, reason=data["reason"], actor=request.user)
         return self._answer(session.pk)
 
     @extend_schema(summary="Check the patient in (on the session's day)", request=s.CheckInInputSerializer)
@@ -109,7 +109,7 @@ class SessionViewSet(AuditedViewMixin, mixins.ListModelMixin, mixins.RetrieveMod
     def no_show(self, request: Request, **_: Any) -> Response:
         session = self.get_object()
         validated_input(request, s.EmptyInputSerializer)
-        session_no_show(session_id=session.pk)
+        session_no_show(session_id=session.pk, actor=request.user)
         return self._answer(session.pk)
 
     @extend_schema(
@@ -119,7 +119,7 @@ class SessionViewSet(AuditedViewMixin, mixins.ListModelMixin, mixins.RetrieveMod
     def hold(self, request: Request, **_: Any) -> Response:
         session = self.get_object()
         data = validated_input(request, s.RequiredReasonInputSerializer)
-        session_hold(session_id=session.pk, reason=data["reason"])
+        session_hold(session_id=session.pk, reason=data["reason"], actor=request.user)
         return self._answer(session.pk)
 
     @extend_schema(summary="Confirm (or withdraw) the ride home", request=s.RideHomeInputSerializer)

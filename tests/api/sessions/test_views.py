@@ -8,6 +8,7 @@ import datetime as dt
 import pytest
 from django.utils import timezone
 
+from reminders.models import Reminder, ReminderKind
 from sessions.models import IntegrationWindow
 from tests.api.conftest import World
 from tests.conftest import at
@@ -96,3 +97,20 @@ def test_sessions_filter_by_patient_date_and_upcoming(world: World):
     assert [r["id"] for r in rows["results"]] == [world.session_a.pk]
     own = world.client("patient_a").get("/api/v1/sessions/", {"upcoming": "true"}).json()
     assert own["count"] == 6
+
+
+def test_the_acting_user_reaches_the_notices_a_therapist_hears_only_of_others_changes(world: World):
+    appointment = world.appointment_a
+    tuesday = world.session_a.local_date + dt.timedelta(days=1)
+    told = Reminder.objects.filter(kind=ReminderKind.APPOINTMENT_CHANGED_BY_OTHER, status=Reminder.Status.PENDING)
+
+    own = world.client("therapist").post(
+        f"/api/v1/appointments/{appointment.pk}/move/", {"starts_at": at(tuesday, 15).isoformat()}, format="json"
+    )
+    assert own.status_code == 200 and not told.exists()
+
+    other = world.client("front_desk").post(
+        f"/api/v1/appointments/{appointment.pk}/move/", {"starts_at": at(tuesday, 14).isoformat()}, format="json"
+    )
+    assert other.status_code == 200
+    assert [(r.staff_id, r.anchor_at) for r in told] == [(appointment.therapist_id, at(tuesday, 14))]

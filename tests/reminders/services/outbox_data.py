@@ -14,7 +14,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from courses.models import Course
-from reminders.models import Reminder, ReminderKind
+from reminders.models import PLANNED_KINDS, Reminder, ReminderKind
 from reminders.services.plan import DEFAULT_REMINDER_PLAN
 from reminders.services.send import reminders_send_batch
 from reminders.services.sweep import reminders_sweep
@@ -65,7 +65,8 @@ def expected_plan(course: Course, now: dt.datetime) -> set[tuple[Any, ...]]:
 
 
 def rows_of(course: Course, *statuses: str) -> set[tuple[Any, ...]]:
-    rows = Reminder.objects.filter(status__in=statuses or Reminder.LIVE_STATUSES, patient=course.patient).values_list(
-        "session_id", "course_id", "kind", "channel", "planned_at"
-    )
+    """The planned reminders of the course's patient (not the change notices)."""
+    rows = Reminder.objects.filter(
+        status__in=statuses or Reminder.LIVE_STATUSES, patient=course.patient, kind__in=PLANNED_KINDS
+    ).values_list("session_id", "course_id", "kind", "channel", "planned_at")
     return set(rows)
