@@ -7,12 +7,16 @@ import datetime as dt
 from typing import Any
 
 import pytest
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from ketaminecare.roles import Role
 from sessions.models import IntegrationAppointment, IntegrationWindow
+from sessions.scheduling import Preferences
 from sessions.selectors import clinic_zone
+from sessions.services.booking import course_plan_and_book
 from sessions.services.integration import MSG_OUTSIDE_WINDOW, MSG_THERAPIST_BUSY, MSG_WINDOW_BOOKED
 from tests import factories
 from tests.api.conftest import World, build_world
@@ -236,3 +240,24 @@ def test_a_booked_window_shows_booked_without_another_therapist_s_booking(world:
     assert row.mine is None
     assert "Booked with you" not in response.content.decode()
     assert world.clinic.therapists[0].display_name not in response.content.decode()
+
+
+def test_the_board_s_queries_do_not_grow_with_its_windows_and_appointments(
+    therapist: Client, world: World, monday: dt.date, now: dt.datetime
+) -> None:
+    def queries() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            response = therapist.get(reverse("web:board"), {"date": monday.isoformat()})
+        assert response.status_code == 200
+        return len(captured)
+
+    before = queries()
+    patient = factories.screened_patient(clinician=world.clinic.clinicians[1], first_name="Casey", last_name="Gamma")
+    course = course_plan_and_book(
+        patient=patient, protocol=world.clinic.protocol, first_date=monday, preferences=Preferences(), now=now
+    )
+    window = IntegrationWindow.objects.filter(session__course=course).order_by("opens_at").first()
+    assert window is not None
+    _book(therapist, window, at(monday + dt.timedelta(days=1), 16))
+    assert IntegrationAppointment.objects.filter(window=window).exists()
+    assert queries() == before

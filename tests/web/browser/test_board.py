@@ -65,3 +65,43 @@ def test_a_therapist_books_a_slot_inside_a_window_from_the_board(page: Page, wor
     assert booked.status == IntegrationAppointment.Status.BOOKED
     assert_accessible(page)
     page.screenshot(path="var/screenshots/board-booked.png", full_page=True)
+
+
+def test_a_therapist_moves_then_cancels_their_appointment_with_the_keyboard_alone(
+    page: Page, world: World, monday: dt.date
+) -> None:
+    sign_in(page, world.users["therapist"].username)
+    page.goto(f"/board/?date={monday.isoformat()}")
+    appointment = world.appointment_a
+    row = page.locator(f"#appointment-{appointment.pk}")
+    row.get_by_role("button", name="Move the appointment with Avery Alpha").focus()
+    page.keyboard.press("Enter")
+
+    # The free times of the appointment's window open with the focus on the first of them.
+    first = row.get_by_role("button", name="09:45, Tuesday 3 June: move the appointment here")
+    expect(first).to_be_focused()
+    assert_accessible(page)
+    page.keyboard.press("Tab")
+    expect(row.get_by_role("button", name="10:45, Tuesday 3 June: move the appointment here")).to_be_focused()
+    page.keyboard.press("Enter")
+    expect(page.locator("#notice")).to_have_text("Moved Avery Alpha to Tue 3 Jun, 10:45.")
+    expect(row).to_contain_text("10:45 to 11:45")
+    expect(row).to_be_focused()
+    appointment.refresh_from_db()
+    assert appointment.starts_at == at(monday + dt.timedelta(days=1), 10, 45)
+
+    # From the row: Move, then Cancel, which asks why.
+    page.keyboard.press("Tab")
+    page.keyboard.press("Tab")
+    expect(row.get_by_role("button", name="Cancel the appointment with Avery Alpha")).to_be_focused()
+    page.keyboard.press("Enter")
+    reason = row.get_by_label("Why is it cancelled?")
+    expect(reason).to_be_focused()
+    assert_accessible(page)
+    page.keyboard.type("Patient asked to skip integration this week")
+    page.keyboard.press("Enter")
+    expect(page.locator("#notice")).to_have_text("Cancelled the appointment with Avery Alpha on Tue 3 Jun, 10:45.")
+    expect(row).to_have_count(0)
+    appointment.refresh_from_db()
+    assert appointment.status == IntegrationAppointment.Status.CANCELLED
+    assert appointment.cancel_reason == "Patient asked to skip integration this week"
