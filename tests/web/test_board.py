@@ -12,6 +12,7 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from audit.models import AuditEvent
 from ketaminecare.roles import Role
 from sessions.models import IntegrationAppointment, IntegrationWindow
 from sessions.scheduling import Preferences
@@ -261,3 +262,19 @@ def test_the_board_s_queries_do_not_grow_with_its_windows_and_appointments(
     _book(therapist, window, at(monday + dt.timedelta(days=1), 16))
     assert IntegrationAppointment.objects.filter(window=window).exists()
     assert queries() == before
+
+
+def test_the_board_records_in_the_audit_trail_whose_names_it_showed_and_what_it_booked(
+    therapist: Client, world: World, monday: dt.date
+) -> None:
+    therapist.get(reverse("web:board"), {"date": monday.isoformat()})
+    shown = AuditEvent.objects.get(channel=AuditEvent.Channel.WEB, verb="board")
+    assert shown.actor == world.users["therapist"] and shown.action == AuditEvent.Action.LIST
+    assert set(shown.patient_ids) == {world.patient_a.pk, world.patient_b.pk}
+
+    response = _book(therapist, world.window_b, at(monday + dt.timedelta(days=1), 10))
+    assert response.status_code == 200
+    booked = AuditEvent.objects.get(channel=AuditEvent.Channel.WEB, verb="board_book")
+    appointment = IntegrationAppointment.objects.get(window=world.window_b)
+    assert booked.action == AuditEvent.Action.CREATE and booked.patient_ids == [world.patient_b.pk]
+    assert booked.object_id == str(appointment.pk)

@@ -23,6 +23,8 @@ from django.utils.formats import date_format
 from django.views.decorators.http import require_GET, require_http_methods
 from django_htmx.middleware import HtmxDetails
 
+from audit.models import AuditEvent
+from audit.services import audit_record
 from clinic.selectors import staff_member_id_of
 from ketaminecare.errors import DomainError, InvalidInput, NotFound
 from ketaminecare.rules import Rule
@@ -40,7 +42,7 @@ from sessions.services.integration import (
     integration_appointment_move,
     window_appointment_book,
 )
-from web.pages import page
+from web.pages import audit_shown, page
 
 # A window opening within this long is "opening soon"; an open one closing within this long is
 # "closing soon". Unbooked windows opening later, up to a week ahead, are listed too, so that
@@ -132,8 +134,10 @@ class Moment:
 def board(request: HtmxHttpRequest) -> HttpResponse:
     moment = _moment(request)
     monday = moment.week[0]
+    body = _body_context(request, moment)
+    audit_shown(request, _patients_shown(body), verb="board")
     context = {
-        **_body_context(request, moment),
+        **body,
         "today": timezone.now().astimezone(clinic_zone()).date(),
         "previous_week": monday - dt.timedelta(days=7),
         "next_week": monday + dt.timedelta(days=7),
@@ -152,6 +156,7 @@ def board_window(request: HtmxHttpRequest, window_id: int) -> HttpResponse:
         window = get_object_or_404(windows_visible_to(request.user), pk=window_id)
         unfold = bool(request.GET.get("slots"))
         row = _window_row(window, moment, staff_id=staff_member_id_of(request.user), unfold=unfold)
+        audit_shown(request, [window.patient_id], verb="board_window")
         return render(request, "web/partials/board_window.html", {"row": row, "moment": moment})
     try:
         if not windows_visible_to(request.user).filter(pk=window_id).exists():
@@ -164,6 +169,7 @@ def board_window(request: HtmxHttpRequest, window_id: int) -> HttpResponse:
         )
     except DomainError as error:
         return _answer(request, moment, error=error, window_id=window_id)
+    _audit_write(request, appointment, AuditEvent.Action.CREATE, verb="board_book")
     said = f"Booked {_name(appointment)} on {_when(appointment.starts_at)}."
     return _answer(request, moment, said=said, appointment_id=appointment.pk)
 
@@ -200,6 +206,7 @@ def board_move(request: HtmxHttpRequest, appointment_id: int) -> HttpResponse:
         )
     except DomainError as error:
         return _answer(request, moment, error=error, appointment_id=appointment_id, action="move")
+    _audit_write(request, moved, AuditEvent.Action.ACTION, verb="board_move")
     said = f"Moved {_name(moved)} to {_when(moved.starts_at)}."
     return _answer(request, moment, said=said, appointment_id=moved.pk)
 
@@ -226,6 +233,7 @@ def board_cancel(request: HtmxHttpRequest, appointment_id: int) -> HttpResponse:
         cancelled = integration_appointment_cancel(appointment_id=appointment.pk, reason=reason)
     except DomainError as error:
         return _answer(request, moment, error=error, appointment_id=appointment_id, action="cancel", reason=reason)
+    _audit_write(request, cancelled, AuditEvent.Action.ACTION, verb="board_cancel")
     said = f"Cancelled the appointment with {_name(cancelled)} on {_when(cancelled.starts_at)}."
     return _answer(request, moment, said=said)
 
@@ -419,6 +427,7 @@ def _answer(
         reason=reason,
     )
     context["notice"] = {"text": text, "kind": "error" if error else "success"}
+    audit_shown(request, _patients_shown(context), verb="board")
     status = 200
     if error:
         # The statuses the page swaps in (static/web/app.js); a refusal is never shown as a crash.
@@ -427,7 +436,28 @@ def _answer(
 
 
 def _appointment_partial(request: HtmxHttpRequest, moment: Moment, row: AppointmentRow) -> HttpResponse:
+    audit_shown(request, [row.appointment.patient_id], verb="board_appointment")
     return render(request, "web/partials/board_appointment.html", {"row": row, "moment": moment})
+
+
+def _patients_shown(body: dict[str, Any]) -> list[int]:
+    """The patients whose names the board's body shows: its windows' and the week's."""
+    windows = [row.window.patient_id for group in body["groups"] for row in group.rows]
+    return windows + [row.appointment.patient_id for day in body["week"] for row in day["rows"]]
+
+
+def _audit_write(request: HtmxHttpRequest, appointment: IntegrationAppointment, action: str, *, verb: str) -> None:
+    """Record a booking, a move or a cancellation made on the board, as the API records its own."""
+    audit_record(
+        request=request,
+        channel=AuditEvent.Channel.WEB,
+        action=action,
+        verb=verb,
+        patient_ids=[appointment.patient_id],
+        object_type=IntegrationAppointment._meta.label_lower,
+        object_id=appointment.pk,
+        status_code=200,
+    )
 
 
 def _back_to_board(moment: Moment) -> HttpResponseRedirect:
