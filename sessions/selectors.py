@@ -189,6 +189,19 @@ def windows_visible_to(user: Any) -> QuerySet[IntegrationWindow]:
     )
 
 
+def board_windows(
+    user: Any, *, at: dt.datetime, soon: dt.timedelta, ahead: dt.timedelta
+) -> QuerySet[IntegrationWindow]:
+    """The windows a therapist's board lists at ``at``: live, not yet closed, and either open or
+    opening within ``soon``, or unbooked and opening within ``ahead``."""
+    return (
+        windows_visible_to(user)
+        .filter(live_windows(), closes_at__gt=at)
+        .filter(Q(opens_at__lte=at + soon) | Q(booked=False, opens_at__lte=at + ahead))
+        .order_by("opens_at", "closes_at", "pk")
+    )
+
+
 def appointments_visible_to(user: Any) -> QuerySet[IntegrationAppointment]:
     qs = IntegrationAppointment.objects.select_related("therapist", "patient", "window")
     return qs.filter(scope_q(user, labels.APPOINTMENT))

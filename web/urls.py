@@ -15,6 +15,10 @@ urlpatterns = [
     path("desk/patients/", desk.desk_patients, name="desk-patients"),
     path("desk/today/sick-call/", desk.desk_sick_call, name="desk-sick-call"),
     path("board/", board.board, name="board"),
+    path("board/windows/<int:window_id>/", board.board_window, name="board-window"),
+    path("board/appointments/<int:appointment_id>/", board.board_appointment, name="board-appointment"),
+    path("board/appointments/<int:appointment_id>/move/", board.board_move, name="board-move"),
+    path("board/appointments/<int:appointment_id>/cancel/", board.board_cancel, name="board-cancel"),
     path("chairs/", chairs.chairs, name="chairs"),
     path("me/", me.me, name="me"),
 ]

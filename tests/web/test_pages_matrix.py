@@ -24,7 +24,12 @@ from tests.factories import Clinic
 pytestmark = pytest.mark.django_db
 
 # Pages whose URL takes arguments: the arguments to ask with, from the shared world.
-ROUTE_KWARGS: dict[str, Any] = {}
+ROUTE_KWARGS: dict[str, Any] = {
+    "web:board-window": lambda world: {"window_id": world.window_b.pk},
+    "web:board-appointment": lambda world: {"appointment_id": world.appointment_a.pk},
+    "web:board-move": lambda world: {"appointment_id": world.appointment_a.pk},
+    "web:board-cancel": lambda world: {"appointment_id": world.appointment_a.pk},
+}
 
 
 def _web_routes(patterns: list[Any], namespace: str = "") -> Iterator[tuple[str, URLPattern]]:
