@@ -202,7 +202,7 @@ def board_move(request: HtmxHttpRequest, appointment_id: int) -> HttpResponse:
     try:
         appointment = _my_appointment(request, appointment_id)
         moved = integration_appointment_move(
-            appointment_id=appointment.pk, starts_at=_instant(request.POST.get("starts_at", ""))
+            appointment_id=appointment.pk, starts_at=_instant(request.POST.get("starts_at", "")), actor=request.user
         )
     except DomainError as error:
         return _answer(request, moment, error=error, appointment_id=appointment_id, action="move")
@@ -230,7 +230,7 @@ def board_cancel(request: HtmxHttpRequest, appointment_id: int) -> HttpResponse:
             raise InvalidInput(MSG_REASON_NEEDED, field="reason", rule=Rule.REQUIRED)
         if len(reason) > REASON_MAX:
             raise InvalidInput(MSG_REASON_TOO_LONG, field="reason")
-        cancelled = integration_appointment_cancel(appointment_id=appointment.pk, reason=reason)
+        cancelled = integration_appointment_cancel(appointment_id=appointment.pk, reason=reason, actor=request.user)
     except DomainError as error:
         return _answer(request, moment, error=error, appointment_id=appointment_id, action="cancel", reason=reason)
     _audit_write(request, cancelled, AuditEvent.Action.ACTION, verb="board_cancel")
