@@ -10,10 +10,8 @@ with the error's status (400, 404 or 409), which the page's htmx swaps in like a
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
 from typing import Any
 
-from django.conf import settings
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
@@ -28,13 +26,10 @@ from audit.services import audit_record
 from clinic.selectors import staff_member_id_of
 from ketaminecare.errors import DomainError, InvalidInput, NotFound
 from ketaminecare.rules import Rule
-from sessions.models import IntegrationAppointment, IntegrationWindow
+from sessions.models import IntegrationAppointment
 from sessions.selectors import (
-    appointments_visible_to,
-    board_windows,
     clinic_zone,
     day_bounds,
-    window_free_slots,
     windows_visible_to,
 )
 from sessions.services.integration import (
@@ -43,13 +38,15 @@ from sessions.services.integration import (
     window_appointment_book,
 )
 from web.pages import audit_shown, page
-
-# A window opening within this long is "opening soon"; an open one closing within this long is
-# "closing soon". Unbooked windows opening later, up to a week ahead, are listed too, so that
-# none is forgotten until it is urgent.
-OPENING_SOON = dt.timedelta(hours=24)
-CLOSING_SOON = dt.timedelta(hours=6)
-UNBOOKED_AHEAD = dt.timedelta(days=7)
+from web.views.board_rows import (
+    AppointmentRow,
+    Moment,
+    appointment_row,
+    board_body,
+    my_appointments,
+    stretches,
+    window_row,
+)
 
 MSG_NOT_STAFF = "Your sign-in is not linked to a therapist's staff record, so it cannot book."
 MSG_PICK_TIME = "Pick one of the free times offered."
@@ -59,70 +56,11 @@ MSG_NO_APPOINTMENT = "No such appointment of yours."
 MSG_NO_WINDOW = "No such integration window."
 REASON_MAX = IntegrationAppointment._meta.get_field("cancel_reason").max_length or 200
 
-Status = IntegrationAppointment.Status
-
 
 class HtmxHttpRequest(HttpRequest):
     """A request as django-htmx's middleware leaves it (``request.htmx``), for the type checker."""
 
     htmx: HtmxDetails
-
-
-@dataclass(frozen=True)
-class Stretch:
-    """A free stretch of the therapist inside a window, and the appointment starts it offers."""
-
-    starts_at: dt.datetime
-    ends_at: dt.datetime
-    starts: list[dt.datetime]
-
-
-@dataclass
-class WindowRow:
-    window: IntegrationWindow
-    open_now: bool
-    mine: IntegrationAppointment | None = None
-    stretches: list[Stretch] | None = None  # None: folded; a list (maybe empty): unfolded
-    error: str = ""
-    changed: bool = False  # the row a write answered about: marked, and the focus goes there
-
-
-@dataclass
-class AppointmentRow:
-    appointment: IntegrationAppointment
-    changeable: bool
-    moving: list[Stretch] | None = None
-    cancelling: bool = False
-    error: str = ""
-    reason: str = ""
-    changed: bool = False
-    focus: bool = False  # the focus goes there (after "keep it", with nothing changed)
-
-
-@dataclass
-class Group:
-    key: str
-    title: str
-    hint: str
-    rows: list[WindowRow] = field(default_factory=list)
-
-
-@dataclass(frozen=True)
-class Moment:
-    """What the board is looking at: a chosen date (its week) and the instant the groups count from.
-
-    The instant is now, or the start of a later chosen day: the board never looks back, since a
-    window in the past can no longer be booked.
-    """
-
-    date: dt.date
-    at: dt.datetime
-    now: dt.datetime
-
-    @property
-    def week(self) -> tuple[dt.date, dt.date]:
-        monday = self.date - dt.timedelta(days=self.date.weekday())
-        return monday, monday + dt.timedelta(days=6)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -134,7 +72,7 @@ class Moment:
 def board(request: HtmxHttpRequest) -> HttpResponse:
     moment = _moment(request)
     monday = moment.week[0]
-    body = _body_context(request, moment)
+    body = board_body(request.user, moment)
     audit_shown(request, _patients_shown(body), verb="board")
     context = {
         **body,
@@ -155,7 +93,7 @@ def board_window(request: HtmxHttpRequest, window_id: int) -> HttpResponse:
             return _back_to_board(moment)
         window = get_object_or_404(windows_visible_to(request.user), pk=window_id)
         unfold = bool(request.GET.get("slots"))
-        row = _window_row(window, moment, staff_id=staff_member_id_of(request.user), unfold=unfold)
+        row = window_row(window, moment, staff_id=staff_member_id_of(request.user), unfold=unfold)
         audit_shown(request, [window.patient_id], verb="board_window")
         return render(request, "web/partials/board_window.html", {"row": row, "moment": moment})
     try:
@@ -181,8 +119,8 @@ def board_appointment(request: HtmxHttpRequest, appointment_id: int) -> HttpResp
     moment = _moment(request)
     if not request.htmx:
         return _back_to_board(moment)
-    appointment = get_object_or_404(_my_appointments(request), pk=appointment_id)
-    row = _appointment_row(appointment, moment)
+    appointment = get_object_or_404(my_appointments(request.user), pk=appointment_id)
+    row = appointment_row(appointment, moment)
     row.focus = True
     return _appointment_partial(request, moment, row)
 
@@ -195,9 +133,9 @@ def board_move(request: HtmxHttpRequest, appointment_id: int) -> HttpResponse:
     if request.method == "GET":
         if not request.htmx:
             return _back_to_board(moment)
-        appointment = get_object_or_404(_my_appointments(request), pk=appointment_id)
-        row = _appointment_row(appointment, moment)
-        row.moving = _stretches(appointment.window, appointment.therapist_id, moment.now)
+        appointment = get_object_or_404(my_appointments(request.user), pk=appointment_id)
+        row = appointment_row(appointment, moment)
+        row.moving = stretches(appointment.window, appointment.therapist_id, moment.now)
         return _appointment_partial(request, moment, row)
     try:
         appointment = _my_appointment(request, appointment_id)
@@ -219,8 +157,8 @@ def board_cancel(request: HtmxHttpRequest, appointment_id: int) -> HttpResponse:
     if request.method == "GET":
         if not request.htmx:
             return _back_to_board(moment)
-        appointment = get_object_or_404(_my_appointments(request), pk=appointment_id)
-        row = _appointment_row(appointment, moment)
+        appointment = get_object_or_404(my_appointments(request.user), pk=appointment_id)
+        row = appointment_row(appointment, moment)
         row.cancelling = True
         return _appointment_partial(request, moment, row)
     reason = request.POST.get("reason", "").strip()
@@ -254,111 +192,6 @@ def _moment(request: HtmxHttpRequest) -> Moment:
     return Moment(date=chosen, at=max(now, start), now=now)
 
 
-def _body_context(
-    request: HtmxHttpRequest,
-    moment: Moment,
-    *,
-    window_id: int | None = None,
-    appointment_id: int | None = None,
-    action: str = "",
-    error: str = "",
-    reason: str = "",
-) -> dict[str, Any]:
-    """The board's groups and the week, with one row unfolded (and saying ``error``) if asked."""
-    staff_id = staff_member_id_of(request.user)
-    groups = [
-        Group("closing", "Closing soon", f"Open now and closing within {_hours(CLOSING_SOON)} hours."),
-        Group("open", "Open now", "Open for a while yet."),
-        Group("opening", "Opening soon", f"Opening within {_hours(OPENING_SOON)} hours."),
-        Group("unbooked", "Unbooked, opening later", f"No appointment yet; opening within {UNBOOKED_AHEAD.days} days."),
-    ]
-    by_key = {group.key: group for group in groups}
-    for window in board_windows(request.user, at=moment.at, soon=OPENING_SOON, ahead=UNBOOKED_AHEAD):
-        row = _window_row(window, moment, staff_id=staff_id, unfold=window.pk == window_id)
-        if window.pk == window_id:
-            row.error, row.changed = error, True
-        by_key[_group_of(window, moment.at)].rows.append(row)
-    for group in groups:
-        group.rows.sort(key=lambda r: (r.window.closes_at if r.open_now else r.window.opens_at, r.window.pk))
-
-    monday, sunday = moment.week
-    start, end = day_bounds(monday, sunday, clinic_zone())
-    appointments = (
-        _my_appointments(request)
-        .filter(starts_at__gte=start, starts_at__lt=end)
-        .exclude(status=Status.CANCELLED)
-        .order_by("starts_at")
-    )
-    days: dict[dt.date, list[AppointmentRow]] = {monday + dt.timedelta(days=i): [] for i in range(7)}
-    for appointment in appointments:
-        entry = _appointment_row(appointment, moment)
-        if appointment.pk == appointment_id:
-            entry.changed, entry.error, entry.reason = True, error, reason
-            if error and action == "move":
-                entry.moving = _stretches(appointment.window, appointment.therapist_id, moment.now)
-            entry.cancelling = bool(error) and action == "cancel"
-        days[timezone.localtime(appointment.starts_at, clinic_zone()).date()].append(entry)
-    return {
-        "moment": moment,
-        "groups": groups,
-        "week": [{"date": day, "rows": rows} for day, rows in days.items()],
-        "week_first": monday,
-        "week_last": sunday,
-        "linked": staff_id is not None,
-    }
-
-
-def _group_of(window: IntegrationWindow, at: dt.datetime) -> str:
-    if window.opens_at <= at:
-        return "closing" if window.closes_at - at <= CLOSING_SOON else "open"
-    return "opening" if window.opens_at - at <= OPENING_SOON else "unbooked"
-
-
-def _window_row(window: IntegrationWindow, moment: Moment, *, staff_id: int | None, unfold: bool) -> WindowRow:
-    active: list[IntegrationAppointment] = getattr(window, "active_appointments", [])
-    # Another therapist's appointment is outside a therapist's scope: the board says "booked" only.
-    mine = next((a for a in active if staff_id is not None and a.therapist_id == staff_id), None)
-    row = WindowRow(window=window, open_now=window.opens_at <= moment.at, mine=mine)
-    if unfold and not active and staff_id is not None:
-        row.stretches = _stretches(window, staff_id, moment.now)
-    elif unfold:
-        row.stretches = []
-    return row
-
-
-def _appointment_row(appointment: IntegrationAppointment, moment: Moment) -> AppointmentRow:
-    changeable = appointment.status == Status.BOOKED and appointment.starts_at > moment.now
-    return AppointmentRow(appointment=appointment, changeable=changeable)
-
-
-def _stretches(window: IntegrationWindow, therapist_id: int, now: dt.datetime) -> list[Stretch]:
-    """The therapist's free stretches in the window, each cut into back-to-back appointments that
-    start on the booking grid (a stretch that starts now would otherwise offer 10:07:31)."""
-    length = dt.timedelta(minutes=settings.INTEGRATION_APPOINTMENT_MINUTES)
-    grid = dt.timedelta(minutes=settings.BOOKING_SLOT_MINUTES)
-    stretches = []
-    for block in window_free_slots(window, therapist_id=therapist_id, now=now):
-        start = _round_up(block.starts_at, grid)
-        starts = []
-        while start + length <= block.ends_at:
-            starts.append(start)
-            start += length
-        if starts:
-            stretches.append(Stretch(block.starts_at, block.ends_at, starts))
-    return stretches
-
-
-def _round_up(instant: dt.datetime, grid: dt.timedelta) -> dt.datetime:
-    # On UTC instants: the clinic's zones are offset from UTC by whole quarter hours.
-    epoch = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
-    steps = -(-(instant - epoch) // grid)
-    return epoch + steps * grid
-
-
-def _hours(span: dt.timedelta) -> int:
-    return int(span.total_seconds() // 3600)
-
-
 # ---------------------------------------------------------------------------------------------
 # Who asks, what they sent, and the answer
 
@@ -370,14 +203,8 @@ def _my_staff_id(request: HtmxHttpRequest) -> int:
     return staff_id
 
 
-def _my_appointments(request: HtmxHttpRequest) -> Any:
-    """The signed-in therapist's own appointments (the policy's scope, and theirs by name)."""
-    staff_id = staff_member_id_of(request.user)
-    return appointments_visible_to(request.user).filter(therapist_id=staff_id)
-
-
 def _my_appointment(request: HtmxHttpRequest, appointment_id: int) -> IntegrationAppointment:
-    appointment: IntegrationAppointment | None = _my_appointments(request).filter(pk=appointment_id).first()
+    appointment: IntegrationAppointment | None = my_appointments(request.user).filter(pk=appointment_id).first()
     if appointment is None:
         raise NotFound(MSG_NO_APPOINTMENT, field="appointment", rule=Rule.EXISTS)
     return appointment
@@ -417,8 +244,8 @@ def _answer(
     if not request.htmx:
         messages.add_message(request, messages.ERROR if error else messages.SUCCESS, text)
         return _back_to_board(moment)
-    context = _body_context(
-        request,
+    context = board_body(
+        request.user,
         moment,
         window_id=window_id,
         appointment_id=appointment_id,
