@@ -7,6 +7,7 @@ from django.db.models import Q
 
 from clinic.models import StaffMember
 from courses.models import Course, TreatmentProtocol
+from measures.models import MeasureAlert
 from patients.models import Patient
 from sessions.models import IntegrationAppointment, IntegrationWindow, TreatmentSession
 
@@ -24,11 +25,14 @@ class ReminderKind(models.TextChoices):
     # To staff, from the integration window's life.
     WINDOW_OPENED = "window_opened", "Window opened with no appointment (therapists)"
     WINDOW_CLOSING = "window_closing", "Window closing with no appointment (front desk)"
+    # To the patient's clinicians, at once: an answer on a measure calls for them (PHQ-9 item 9).
+    # Its label says no more than "clinical": the front desk reads the reminders' list.
+    MEASURE_ALERT = "measure_alert", "Clinical alert (clinicians)"
 
 
 SESSION_KINDS = (ReminderKind.SESSION_CONFIRM, ReminderKind.SESSION_PREPARE, ReminderKind.SESSION_SOON)
 APPOINTMENT_KINDS = (ReminderKind.APPOINTMENT_DAY_BEFORE, ReminderKind.APPOINTMENT_SOON)
-STAFF_KINDS = (ReminderKind.WINDOW_OPENED, ReminderKind.WINDOW_CLOSING)
+STAFF_KINDS = (ReminderKind.WINDOW_OPENED, ReminderKind.WINDOW_CLOSING, ReminderKind.MEASURE_ALERT)
 
 
 class Channel(models.TextChoices):
@@ -133,6 +137,7 @@ class Reminder(models.Model):
         related_name="reminders",
     )
     course = models.ForeignKey(Course, null=True, blank=True, on_delete=models.CASCADE, related_name="reminders")
+    alert = models.ForeignKey(MeasureAlert, null=True, blank=True, on_delete=models.CASCADE, related_name="reminders")
     # The subject's time and revision when the row was written or last moved: a send re-checks them.
     anchor_at = models.DateTimeField()
     subject_revision = models.PositiveIntegerField(default=0)
@@ -199,6 +204,11 @@ class Reminder(models.Model):
                 fields=["kind", "channel", "window", "staff"],
                 condition=Q(status__in=["pending", "claimed"], window__isnull=False),
                 name="reminder_live_unique_window",
+            ),
+            models.UniqueConstraint(
+                fields=["kind", "channel", "alert", "staff"],
+                condition=Q(status__in=["pending", "claimed"], alert__isnull=False),
+                name="reminder_live_unique_alert",
             ),
         ]
 

@@ -28,6 +28,7 @@ INSTALLED_APPS = [
     "patients",
     "courses",
     "sessions.apps.TreatmentSessionsConfig",
+    "measures",
     "reminders",
     "calendars",
     # The faces: the admin and the operators' commands (the API is a package: it needs no app).

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+from patients.models import Patient
 from reminders.messages import (
     FALLBACK_PREPARATION,
     clean_free_text,
@@ -62,6 +63,11 @@ def _stale_reason(row: Reminder, *, now: dt.datetime, facts: BatchFacts) -> str:
         course = row.course
         if course is None or maintenance_due_anchor(course, facts.course_last_starts.get(course.pk)) != row.anchor_at:
             return "The course changed: maintenance falls due at another time, or not at all."
+        return ""
+    if row.kind == ReminderKind.MEASURE_ALERT:
+        alert = row.alert
+        if alert is None or alert.acknowledged_at is not None:
+            return "The alert was acknowledged."
         return ""
     return _window_stale(row.window, row=row, now=now, facts=facts)
 
@@ -131,12 +137,18 @@ def message_context(row: Reminder) -> dict[str, object]:
         if row.kind == ReminderKind.MAINTENANCE_DUE:
             context["due_date"] = local_date_text(row.anchor_at, zone)
         return context
+    zone = clinic_zone()
+    if row.alert is not None:
+        return {"patient_ref": patient_ref(row.alert.patient), "raised": local_time_text(row.alert.raised_at, zone)}
     window = row.window
     assert window is not None
-    zone = clinic_zone()
-    patient = window.patient
     return {
-        "patient_ref": f"{patient.first_name[:1]}{patient.last_name[:1]}-{patient.pk}",
+        "patient_ref": patient_ref(window.patient),
         "opens": local_time_text(window.opens_at, zone),
         "closes": local_time_text(window.closes_at, zone),
     }
+
+
+def patient_ref(patient: Patient) -> str:
+    """How a staff message names a patient: initials and record number, never the name."""
+    return f"{patient.first_name[:1]}{patient.last_name[:1]}-{patient.pk}"

@@ -181,6 +181,7 @@ class _Batch:
                 "appointment__window",
                 "window__patient",
                 "course__protocol",
+                "alert__patient",
             )
             .order_by("id")
         )
