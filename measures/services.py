@@ -22,6 +22,7 @@ from patients.models import Patient
 MSG_COURSE_OF_PATIENT = "The course is not this patient's."
 MSG_ALREADY_ACKNOWLEDGED = "This alert was already acknowledged."
 MSG_NO_ALERT = "No such alert."
+MSG_ANSWERED_AHEAD = "A questionnaire cannot have been answered in the future."
 
 
 @dataclass(frozen=True)
@@ -37,6 +38,7 @@ def measure_record(
     answers: Any,
     entered_by: Any,
     course: Course | None = None,
+    answered_at: dt.datetime | None = None,
     now: dt.datetime | None = None,
 ) -> Recorded:
     """Score and keep one set of answers; raise an alert when an answer calls for a clinician.
@@ -44,6 +46,7 @@ def measure_record(
     ``answers`` are checked whole first (InvalidInput naming the first item at fault, e.g.
     ``answers[3]``). Without a ``course``, the measure belongs to the patient's active course, if
     any. The source is the patient when ``entered_by`` is the patient's own login, else staff.
+    ``answered_at`` is when the patient answered (a paper form entered later); never ahead of now.
 
     Side effects, in one transaction: the measure; for a PHQ-9 item 9 above 0, a MeasureAlert and
     the ``alert_raised`` signal, whose receiver (reminders) writes the staff messages to the
@@ -55,6 +58,8 @@ def measure_record(
         raise InvalidInput(MSG_COURSE_OF_PATIENT, field="course", rule=Rule.COURSE_OF_PATIENT)
     scored = score(kind, given, ptsd_cutoff=settings.MEASURES_PCL5_PROBABLE_PTSD_CUTOFF)
     moment = now or timezone.now()
+    if answered_at is not None and answered_at > moment:
+        raise InvalidInput(MSG_ANSWERED_AHEAD, field="answered_at", rule=Rule.IN_THE_FUTURE)
     own = entered_by is not None and patient.user_id is not None and patient.user_id == entered_by.pk
     with transaction.atomic():
         if course is None:
@@ -70,7 +75,7 @@ def measure_record(
             probable_ptsd=scored.probable_ptsd,
             source=Measure.Source.PATIENT if own else Measure.Source.STAFF,
             entered_by=entered_by,
-            answered_at=moment,
+            answered_at=answered_at or moment,
         )
         alert = None
         if scored.alert_items:

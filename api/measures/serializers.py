@@ -7,7 +7,7 @@ from typing import Any
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from ketaminecare.api.serializers import StrictSerializer
+from ketaminecare.api.serializers import AwareDateTimeField, StrictSerializer
 from measures.models import Instrument, Measure, MeasureAlert, Severity
 from measures.scoring import INSTRUMENTS
 
@@ -49,6 +49,9 @@ class MeasureInputSerializer(StrictSerializer):
         min_value=1,
         max_value=2**63 - 1,
         help_text="The course it belongs to; left out: the patient's active course, if any.",
+    )
+    answered_at = AwareDateTimeField(
+        required=False, help_text="Staff entering a paper form: when the patient answered it (default: now)."
     )
 
 

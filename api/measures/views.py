@@ -16,10 +16,11 @@ from api.inputs import validated_input
 from api.measures import serializers as s
 from audit.hooks import AuditedViewMixin
 from courses.models import Course
-from ketaminecare.api.permissions import ActionRoles
+from ketaminecare.api.permissions import ActionRoles, has_role
 from ketaminecare.api.schema import error_responses
 from ketaminecare.api.serializers import IdFilter
 from ketaminecare.errors import InvalidInput, NotFound
+from ketaminecare.roles import Role
 from ketaminecare.rules import Rule
 from measures.models import Instrument, Measure, MeasureAlert
 from measures.selectors import (
@@ -86,13 +87,16 @@ class MeasureViewSet(AuditedViewMixin, mixins.ListModelMixin, mixins.RetrieveMod
         responses={201: s.MeasureSerializer, **error_responses(400, 403, 404)},
     )
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        data = validated_input(request, s.MeasureInputSerializer)
+        # When it was answered is for staff entering a paper form; a patient answers now.
+        staff = has_role(request.user, Role.CLINICIAN, Role.ADMINISTRATOR)
+        data = validated_input(request, s.MeasureInputSerializer, forbidden_fields=() if staff else ("answered_at",))
         recorded = measure_record(
             patient=self._patient(data.get("patient")),
             course=self._course(data.get("course")),
             instrument=data["instrument"],
             answers=data["answers"],
             entered_by=request.user,
+            answered_at=data.get("answered_at"),
         )
         self.audit_touch(recorded.measure)
         return Response(s.MeasureSerializer(recorded.measure).data, status=status.HTTP_201_CREATED)

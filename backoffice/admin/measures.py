@@ -41,7 +41,7 @@ class MeasureAdmin(AuditedAdminMixin, ViewOnlyAdmin):
     list_display = ("answered_at", "patient", "instrument", "total", "severity", "probable_ptsd", "source", "course")
     list_filter = ("instrument", "severity", "source")
     search_fields = ("patient__first_name", "patient__last_name")
-    list_select_related = ("patient", "course__protocol")
+    list_select_related = ("patient", "course__protocol", "course__patient")
     fields = (
         "patient",
         "course",

@@ -4,9 +4,11 @@ progress, and the audit rows every write and read leaves."""
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 import pytest
+from django.utils import timezone
 
 from audit.models import AuditEvent
 from measures.models import Measure, MeasureAlert
@@ -176,3 +178,16 @@ def test_every_write_and_read_leaves_an_audit_row(world: World):
         ("list", "list", "measures.measure", [world.patient_a.pk]),
     ]
     assert events[0].object_id == str(created.json()["id"])
+
+
+def test_staff_enter_a_paper_form_with_when_it_was_answered_and_patients_may_not(world: World):
+    body = {"patient": world.patient_a.pk, "instrument": "gad7", "answers": [1] * 7}
+    answered = (timezone.now() - dt.timedelta(days=3)).replace(microsecond=0)
+    paper = post(world, "clinician", {**body, "answered_at": answered.isoformat()})
+    assert paper.status_code == 201, paper.json()
+    assert Measure.objects.get(pk=paper.json()["id"]).answered_at == answered
+
+    ahead = post(world, "clinician", {**body, "answered_at": "2999-01-01T00:00:00Z"})
+    assert (ahead.status_code, ahead.json()["field"], ahead.json()["rule"]) == (400, "answered_at", "in_the_future")
+    own = post(world, "patient_a", {**body, "answered_at": answered.isoformat()})
+    assert (own.status_code, own.json()["field"], own.json()["rule"]) == (400, "answered_at", "forbidden_field")
