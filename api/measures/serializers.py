@@ -105,11 +105,8 @@ class MeasureSerializer(serializers.ModelSerializer):
 
     def get_alert(self, obj: Measure) -> bool:
         """Whether the answers raised an alert for the patient's clinicians."""
-        return (
-            bool(obj.alerts.all())
-            if "alerts" in getattr(obj, "_prefetched_objects_cache", {})
-            else (obj.alerts.exists())
-        )
+        # Read from the list's prefetch; a measure just written has at most one alert to load.
+        return bool(obj.alerts.all())
 
     @extend_schema_field(LoincSerializer)
     def get_loinc(self, obj: Measure) -> dict[str, str]:
