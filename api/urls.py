@@ -10,4 +10,5 @@ urlpatterns = [
     path("", include("api.courses.urls")),
     path("", include("api.sessions.urls")),
     path("", include("api.calendars.urls")),
+    path("", include("api.measures.urls")),
 ]

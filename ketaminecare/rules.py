@@ -76,6 +76,11 @@ class Rule(StrEnum):
     NOT_EDITABLE = "not_editable"
     RESCHEDULE_ONE_OPEN = "reschedule_one_open"
 
+    # Outcome measures (PHQ-9, GAD-7, PCL-5) and their alerts.
+    ANSWER_COUNT = "answer_count"
+    INTEGER = "integer"
+    COURSE_OF_PATIENT = "course_of_patient"
+
     # Calendar feeds and the calendar's query.
     OWN_FEED_ONLY = "own_feed_only"
     OWNER_REQUIRED = "owner_required"
@@ -149,6 +154,8 @@ class Rule(StrEnum):
     CANCEL_FROM_BOOKED = "cancel_from_booked"
     RECORD_FROM_BOOKED = "record_from_booked"
     HANDLE_FROM_OPEN = "handle_from_open"
+    # Measure alerts.
+    ACKNOWLEDGE_FROM_ACKNOWLEDGED = "acknowledge_from_acknowledged"
 
     @classmethod
     def transition(cls, action: str, status: str) -> Rule:

@@ -7,6 +7,7 @@ from django.db.models import Q
 
 from clinic.models import StaffMember
 from courses.models import Course, TreatmentProtocol
+from measures.models import MeasureAlert
 from patients.models import Patient
 from sessions.models import IntegrationAppointment, IntegrationWindow, TreatmentSession
 
@@ -36,11 +37,14 @@ class ReminderKind(models.TextChoices):
     # To staff: someone else moved or cancelled a therapist's appointment; a patient asked to move.
     APPOINTMENT_CHANGED_BY_OTHER = "appointment_changed_by_other", "Notice: appointment changed by someone else"
     REQUEST_NEEDS_HANDLING = "request_needs_handling", "Notice: a patient asked to move a session (front desk)"
+    # To the patient's clinicians, at once: an answer on a measure calls for them (PHQ-9 item 9).
+    # Its label says no more than "clinical": the front desk reads the reminders' list.
+    MEASURE_ALERT = "measure_alert", "Clinical alert (clinicians)"
 
 
 SESSION_KINDS = (ReminderKind.SESSION_CONFIRM, ReminderKind.SESSION_PREPARE, ReminderKind.SESSION_SOON)
 APPOINTMENT_KINDS = (ReminderKind.APPOINTMENT_DAY_BEFORE, ReminderKind.APPOINTMENT_SOON)
-STAFF_KINDS = (ReminderKind.WINDOW_OPENED, ReminderKind.WINDOW_CLOSING)
+STAFF_KINDS = (ReminderKind.WINDOW_OPENED, ReminderKind.WINDOW_CLOSING, ReminderKind.MEASURE_ALERT)
 
 # The notices, in families: at most one live notice of a family per subject, recipient and channel
 # (a newer change replaces the pending one, so a notice never tells a stale time).
@@ -53,8 +57,9 @@ APPOINTMENT_NOTICE_KINDS = (
 )
 STAFF_NOTICE_KINDS = (ReminderKind.APPOINTMENT_CHANGED_BY_OTHER, ReminderKind.REQUEST_NEEDS_HANDLING)
 NOTICE_KINDS = (*COURSE_NOTICE_KINDS, *SESSION_NOTICE_KINDS, *APPOINTMENT_NOTICE_KINDS, *STAFF_NOTICE_KINDS)
-# The kinds a protocol plans with its rules (a notice is not planned ahead: a change calls for it).
-PLANNED_KINDS = tuple(kind for kind in ReminderKind if kind not in NOTICE_KINDS)
+# The kinds a protocol plans with its rules (a notice is not planned ahead: a change calls for it;
+# a clinical alert is sent when a measure raises one, to the channels MEASURES_ALERT_CHANNELS names).
+PLANNED_KINDS = tuple(kind for kind in ReminderKind if kind not in (*NOTICE_KINDS, ReminderKind.MEASURE_ALERT))
 # Each notice family with the subject field and the recipient field it is unique on.
 NOTICE_FAMILIES: tuple[tuple[str, tuple[str, ...], str, str], ...] = (
     ("course", COURSE_NOTICE_KINDS, "course", "patient"),
@@ -167,6 +172,7 @@ class Reminder(models.Model):
         related_name="reminders",
     )
     course = models.ForeignKey(Course, null=True, blank=True, on_delete=models.CASCADE, related_name="reminders")
+    alert = models.ForeignKey(MeasureAlert, null=True, blank=True, on_delete=models.CASCADE, related_name="reminders")
     # The subject's time and revision when the row was written or last moved: a send re-checks them.
     anchor_at = models.DateTimeField()
     subject_revision = models.PositiveIntegerField(default=0)
@@ -243,6 +249,11 @@ class Reminder(models.Model):
                     name=f"notice_live_unique_{family}",
                 )
                 for family, kinds, subject, recipient in NOTICE_FAMILIES
+            ),
+            models.UniqueConstraint(
+                fields=["kind", "channel", "alert", "staff"],
+                condition=Q(status__in=["pending", "claimed"], alert__isnull=False),
+                name="reminder_live_unique_alert",
             ),
         ]
 

@@ -4,6 +4,6 @@ Django's admin finds this package (``backoffice.admin``); importing it registers
 ModelAdmin asks the access policy (``ketaminecare.access``) for its rows, fields and rights.
 """
 
-from backoffice.admin import accounts, audit, clinic, courses, patients, reminders, sessions
+from backoffice.admin import accounts, audit, clinic, courses, measures, patients, reminders, sessions
 
-__all__ = ["accounts", "audit", "clinic", "courses", "patients", "reminders", "sessions"]
+__all__ = ["accounts", "audit", "clinic", "courses", "measures", "patients", "reminders", "sessions"]

@@ -42,6 +42,10 @@ ADMIN_RIGHTS: dict[str, dict[str, str]] = {
     L.WINDOW:             _row("v",       "v",      "v",      "v"),
     L.APPOINTMENT:        _row("vc",      "vc",     "vc",     "vc"),
     L.RULE_OVERRIDE:      _row("",        "v",      "",       "v"),
+    # A measure is never edited (a wrong one is entered again, through the API); an alert is
+    # acknowledged by a clinician (the admin's action, through the service).
+    L.MEASURE:            _row("",        "v",      "",       "v"),
+    L.MEASURE_ALERT:      _row("",        "vc",     "",       "v"),
     L.REMINDER_RULE:      _row("",        "",       "",       "vacd"),
     # Failed reminders are the front desk's to follow up and send again.
     L.REMINDER:           _row("vc",      "vc",     "",       "vc"),

@@ -28,6 +28,10 @@ WINDOW = "treatment_sessions.integrationwindow"
 APPOINTMENT = "treatment_sessions.integrationappointment"
 RULE_OVERRIDE = "treatment_sessions.ruleoverride"
 
+# Outcome measures and the alerts their answers raise
+MEASURE = "measures.measure"
+MEASURE_ALERT = "measures.measurealert"
+
 # Reminders
 REMINDER_RULE = "reminders.reminderrule"
 REMINDER = "reminders.reminder"

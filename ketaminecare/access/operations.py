@@ -62,6 +62,13 @@ OPERATIONS: dict[str, dict[str, frozenset[str]]] = {
                             "complete": CLINICAL, "hold": CLINICAL,
                             "ride_home": CLINIC_WIDE | {PT}, "request_reschedule": frozenset({PT})},
     "availability":        {"get": CLINIC_WIDE},
+    # Outcome measures: a patient answers and reads their own; clinicians and administrators enter
+    # paper forms and read them all. The front desk and therapists have none (records.SCOPES).
+    "measures":            {"list": CLINICAL | {PT}, "retrieve": CLINICAL | {PT}, "create": CLINICAL | {PT}},
+    # A course's change on them from its baseline, read through the course's scope (a patient: their own).
+    "course_progress":     {"get": CLINICAL | {PT}},
+    # Acknowledging an alert says a clinician has taken it on: clinicians only.
+    "measure_alerts":      {"list": CLINICAL, "retrieve": CLINICAL, "acknowledge": frozenset({CL})},
     "windows":             {"list": EVERYONE, "retrieve": EVERYONE, "free_slots": STAFF,
                             "book": CLINIC_WIDE | {TH}},
     "appointments":        {"list": EVERYONE, "retrieve": EVERYONE, "move": CLINIC_WIDE | {TH},
@@ -104,6 +111,9 @@ RESOURCE_RECORDS: dict[str, tuple[str, str | None]] = {
     "working_hours": (L.WORKING_HOURS, None),
     "time_off": (L.TIME_OFF, None),
     "sessions": (L.SESSION, None),
+    "measures": (L.MEASURE, None),
+    "course_progress": (L.COURSE, None),
+    "measure_alerts": (L.MEASURE_ALERT, None),
     "windows": (L.WINDOW, None),
     "appointments": (L.APPOINTMENT, None),
     "feeds.rotate": (L.CALENDAR_FEED, None),

@@ -47,6 +47,12 @@ SCOPES: dict[str, dict[str, str]] = {
     L.WINDOW:             _row(ALL,       ALL,           ALL,               ALL,          "patient__user"),
     L.APPOINTMENT:        _row(ALL,       ALL,           "therapist__user", ALL,          "patient__user"),
     L.RULE_OVERRIDE:      _row(NONE,      ALL,           NONE,              ALL,          NONE),
+    # Outcome measures are clinical: the clinicians and administrators, and each patient their own.
+    # Not the front desk (an item-9 answer is a clinical fact, as a dose or a screening's findings
+    # are), nor therapists (who see no patient's clinical record anywhere in the policy).
+    L.MEASURE:            _row(NONE,      ALL,           NONE,              ALL,          "patient__user"),
+    # An alert is for the clinic's clinical staff to act on; the patient's answer says it was raised.
+    L.MEASURE_ALERT:      _row(NONE,      ALL,           NONE,              ALL,          NONE),
     L.REMINDER_RULE:      _row(NONE,      NONE,          NONE,              ALL,          NONE),
     L.REMINDER:           _row(ALL,       ALL,           NONE,              ALL,          NONE),
     L.API_TOKEN:          _row("user",    "user",        "user",            ALL,          "user"),

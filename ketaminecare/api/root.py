@@ -31,6 +31,8 @@ ENTRY_POINTS = {
     "appointments": "appointment-list",
     "calendar": "calendar",
     "feeds": "calendar-feed-list",
+    "measures": "measure-list",
+    "measure_alerts": "measure-alert-list",
     "schema": "schema",
     "docs": "api-docs",
 }

@@ -29,6 +29,7 @@ INSTALLED_APPS = [
     "patients",
     "courses",
     "sessions.apps.TreatmentSessionsConfig",
+    "measures",
     "reminders",
     "calendars",
     # The faces: the admin and the operators' commands, and the pages people use (the API is a

@@ -72,6 +72,11 @@ def _stale_reason(row: Reminder, *, now: dt.datetime, facts: BatchFacts) -> str:
         if course is None or maintenance_due_anchor(course, facts.course_last_starts.get(course.pk)) != row.anchor_at:
             return "The course changed: maintenance falls due at another time, or not at all."
         return ""
+    if row.kind == ReminderKind.MEASURE_ALERT:
+        alert = row.alert
+        if alert is None or alert.acknowledged_at is not None:
+            return "The alert was acknowledged."
+        return ""
     return _window_stale(row.window, row=row, now=now, facts=facts)
 
 
@@ -142,9 +147,11 @@ def message_context(row: Reminder) -> dict[str, object]:
         return context
     if row.kind in NOTICE_KINDS:
         return staff_notice_context(row)
+    zone = clinic_zone()
+    if row.alert is not None:
+        return {"patient_ref": patient_ref(row.alert.patient), "raised": local_time_text(row.alert.raised_at, zone)}
     window = row.window
     assert window is not None
-    zone = clinic_zone()
     return {
         "patient_ref": patient_ref(window.patient),
         "opens": local_time_text(window.opens_at, zone),

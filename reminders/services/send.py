@@ -183,6 +183,7 @@ class _Batch:
                 "appointment__patient",
                 "window__patient",
                 "course__protocol",
+                "alert__patient",
             )
             .order_by("id")
         )

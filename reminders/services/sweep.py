@@ -180,7 +180,13 @@ REASON_SUPERSEDED = (
 )
 
 # The recipient field of each kind of subject (the live-row unique constraints pair them so).
-_SUBJECTS = (("session", "patient"), ("appointment", "patient"), ("course", "patient"), ("window", "staff"))
+_SUBJECTS = (
+    ("session", "patient"),
+    ("appointment", "patient"),
+    ("course", "patient"),
+    ("window", "staff"),
+    ("alert", "staff"),
+)
 
 
 def _cancel_superseded(now: dt.datetime) -> int:

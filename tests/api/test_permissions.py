@@ -22,6 +22,7 @@ from accounts.services import token_issue
 from calendars.services import feed_issue, feed_owner_for
 from clinic.models import TimeOff, WorkingHours
 from ketaminecare.roles import Role
+from measures.services import measure_record
 from patients.models import Screening
 from sessions.models import RescheduleRequest, TreatmentSession
 from tests import factories
@@ -35,6 +36,7 @@ STAFF = (*CLINIC_WIDE, "therapist")
 PATIENTS = ("patient_a", "patient_b")
 EVERYONE = (*STAFF, *PATIENTS)
 CONFIGURERS = ("front_desk", "administrator")
+CLINICAL = ("clinician", "administrator")
 
 
 def expect(ok: int, roles: Iterable[str], **overrides: int) -> dict[str, int]:
@@ -82,6 +84,8 @@ def ids(world: World) -> dict[str, Any]:
         "feed_a": world.extra["feed_a"].feed.pk,
         "feed_token": world.extra["feed_a"].token,
         "token_a": world.extra["token_a"].pk,
+        "measure_a": world.extra["measure_a"].pk,
+        "alert_a": world.extra["alert_a"].pk,
     }
 
 
@@ -106,6 +110,12 @@ def appointment_body(world: World, role: str) -> dict[str, Any]:
     if role != "therapist":
         body["therapist"] = world.clinic.therapists[0].pk
     return body
+
+
+def measure_body(world: World, role: str) -> dict[str, Any]:
+    """A GAD-7 for patient A; each patient answers for themselves."""
+    patient = world.patient_b if role == "patient_b" else world.patient_a
+    return {"patient": patient.pk, "instrument": "gad7", "answers": [1, 2, 0, 3, 1, 0, 2]}
 
 
 ROWS = [
@@ -302,6 +312,15 @@ ROWS = [
         expect(200, (*CONFIGURERS, "patient_a"), patient_b=404, therapist=404, clinician=404),
     ),
     Row("GET", "/api/v1/feeds/{feed_token}.ics", expect(200, ROLES)),
+    # Outcome measures: clinical, so clinicians and administrators, and each patient their own
+    # (posting for another patient is refused 404: tests/api/measures). No front desk, no therapists.
+    Row("GET", "/api/v1/measures/", expect(200, (*CLINICAL, *PATIENTS))),
+    Row("POST", "/api/v1/measures/", expect(201, (*CLINICAL, *PATIENTS)), measure_body),
+    Row("GET", "/api/v1/measures/{measure_a}/", expect(200, (*CLINICAL, "patient_a"), patient_b=404)),
+    Row("GET", "/api/v1/courses/{course_a}/progress/", expect(200, (*CLINICAL, "patient_a"), patient_b=404)),
+    Row("GET", "/api/v1/measure-alerts/", expect(200, CLINICAL)),
+    Row("GET", "/api/v1/measure-alerts/{alert_a}/", expect(200, CLINICAL)),
+    Row("POST", "/api/v1/measure-alerts/{alert_a}/acknowledge/", expect(200, ("clinician",)), {"note": "Called."}),
 ]
 
 
@@ -329,6 +348,11 @@ def matrix_world(world: World) -> World:
     owner = feed_owner_for(actor=world.users["patient_a"])
     world.extra["feed_a"] = feed_issue(owner=owner)
     world.extra["token_a"] = token_issue(user=world.users["patient_a"]).token
+    # Patient A's PHQ-9 with item 9 above 0: a measure and its open alert.
+    recorded = measure_record(
+        patient=world.patient_a, instrument="phq9", answers=[1, 1, 1, 0, 0, 0, 0, 0, 1], entered_by=None
+    )
+    world.extra["measure_a"], world.extra["alert_a"] = recorded.measure, recorded.alert
     return world
 
 
@@ -358,6 +382,8 @@ def test_every_endpoint_of_the_url_conf_is_in_the_matrix():
             "time_off",
             "feed_a",
             "token_a",
+            "measure_a",
+            "alert_a",
         ):
             template = template.replace("{" + name + "}", "{id}")
         template = template.replace("{feed_token}", "{token}")

@@ -28,6 +28,7 @@ from ketaminecare.access.admin_rights import ADMIN_RIGHTS, admin_rights_of
 from ketaminecare.access.fields import PRIVATE_FIELDS, hidden_fields
 from ketaminecare.access.records import SCOPES, scope_q
 from ketaminecare.roles import Role, user_roles
+from measures.services import measure_record
 from reminders.models import ReminderKind, ReminderRule
 from sessions.models import RuleOverride
 from sessions.services.integration import window_appointment_book
@@ -77,6 +78,8 @@ def admin_world(world: World) -> World:
     AccessFailureLog.objects.create(username="someone", ip_address="10.0.0.1", attempt_time=timezone.now())
     AuditEvent.objects.create(channel="api", action="read", actor_username="someone")
     world.client("patient_a")  # issues an API token
+    # A measure whose PHQ-9 item 9 raised an alert (and its staff messages in the outbox).
+    measure_record(patient=world.patient_a, instrument="phq9", answers=[0, 0, 0, 0, 0, 0, 0, 0, 1], entered_by=None)
     for label, fields in PRIVATE_FIELDS.items():
         model = registered()[label]
         text = [f for f in fields if isinstance(model._meta.get_field(f), models.CharField | models.TextField)]

@@ -51,6 +51,10 @@ RECUT_TARGETS = {
     "treatment_sessions": "0004_models_moved_between_apps",
 }
 
+# Apps added in releases after the re-cut: their models, content types and permissions come with
+# their own migrations, after the comparison.
+LATER_APPS = frozenset({"measures"})
+
 # Tables a migration renames, old name: new name. A move by SeparateDatabaseAndState that keeps
 # the table (db_table) needs no entry; a migration that renames a table, or copies its rows into a
 # new one, names it here, and the table's constraints and indexes may then take names that follow.
@@ -126,6 +130,8 @@ def migrated(server: Server) -> Iterator[Migrated]:
 
 # One plan to every target, then post_migrate once, as one ``migrate`` of that release did (a
 # command per app would make the moved models' content types anew before the moves relabel them).
+# post_migrate is given the models as they stand at the targets, as ``migrate`` gives it its own
+# state: the models of later releases (outcome measures) get no content type or permission yet.
 _MIGRATE_TO_RECUT = f"""
 from django.core.management.sql import emit_post_migrate_signal
 from django.db import connection
@@ -133,8 +139,9 @@ from django.db.migrations.executor import MigrationExecutor
 
 executor = MigrationExecutor(connection)
 targets = {sorted(RECUT_TARGETS.items())!r}
-executor.migrate(targets, plan=executor.migration_plan(targets))
-emit_post_migrate_signal(verbosity=0, interactive=False, db=connection.alias)
+plan = executor.migration_plan(targets)
+state = executor.migrate(targets, plan=plan)
+emit_post_migrate_signal(verbosity=0, interactive=False, db=connection.alias, apps=state.apps, plan=plan)
 """
 
 
@@ -295,19 +302,29 @@ def test_identity_sequences_stay_ahead_of_their_rows(migrated: Migrated) -> None
     )
 
 
-def test_every_group_holds_exactly_what_the_access_policy_grants(migrated: Migrated) -> None:
-    """The groups are the policy's after a migrate, whatever they held before; every permission the
-    policy names still exists (a moved model's permissions are found under its new app)."""
-    before = migrated.before.group_permissions
-    assert sum(map(len, before.values())) > 100, "the fixture's role groups have no permissions"
-    after = migrated.after.group_permissions
+def _policy_differences(
+    groups: dict[str, frozenset[tuple[str, str]]], *, leave_out: frozenset[str] = frozenset()
+) -> dict[str, Any]:
     changes: dict[str, Any] = {}
     for role in Role:
-        wanted = {codename for _, codename in role_permissions(role)}
-        has = {codename for codename, _ in after.get(role.value, frozenset())}
+        wanted = {codename for app_label, codename in role_permissions(role) if app_label not in leave_out}
+        has = {codename for codename, _ in groups.get(role.value, frozenset())}
         if wanted != has:
             changes[role.value] = {"missing": sorted(wanted - has), "extra": sorted(has - wanted)}
+    return changes
+
+
+def test_every_group_holds_exactly_what_the_access_policy_grants(migrated: Migrated) -> None:
+    """The groups are the policy's after a migrate, whatever they held before; every permission the
+    policy names still exists (a moved model's permissions are found under its new app). At the
+    re-cut, the apps of later releases have no permissions yet; after the last migrate they do."""
+    before = migrated.before.group_permissions
+    assert sum(map(len, before.values())) > 100, "the fixture's role groups have no permissions"
+    changes = _policy_differences(migrated.after.group_permissions, leave_out=LATER_APPS)
     assert not changes, f"group permissions differ from the access policy's: {changes}"
+    last = snapshot.take(migrated.database, keep_rows_of=frozenset())
+    changes = _policy_differences(last.group_permissions)
+    assert not changes, f"after the last migrate, group permissions differ from the access policy's: {changes}"
 
 
 def test_content_types_are_relabelled_not_recreated_or_left_stale(migrated: Migrated) -> None:

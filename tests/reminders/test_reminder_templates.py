@@ -35,6 +35,7 @@ CONTEXT = {
     "patient_ref": "AB-12",
     "opens": "Tuesday 3 June at 11:10 AM EDT",
     "closes": "Wednesday 4 June at 11:10 AM EDT",
+    "raised": "Monday 2 June at 8:05 PM EDT",
 }
 
 
@@ -75,6 +76,9 @@ def test_every_rendered_template_names_the_clinic_and_nothing_forbidden(kind, ch
         assert CONTEXT["preparation"] in text
     if kind == ReminderKind.SESSION_CONFIRM:
         assert "drive you home" in text
+    if kind == ReminderKind.MEASURE_ALERT:
+        # Staff alerts name the patient as the others do (initials and record number) and when.
+        assert "AB-12" in text and CONTEXT["raised"] in text
     if channel == Channel.EMAIL:
         assert message.subject
 

@@ -20,8 +20,9 @@ import redis
 from django.conf import settings
 from django.utils import timezone
 
+from measures.services import measure_record
 from reminders.messages import local_time_text
-from reminders.models import Reminder, ReminderKind
+from reminders.models import Channel, Reminder, ReminderKind
 from reminders.services.send import reminders_send_batch as send_in_this_process
 from reminders.services.sweep import reminders_sweep
 from reminders.tasks import enqueue_send_batch, reminders_send_batch
@@ -247,3 +248,32 @@ def test_a_move_then_a_cancel_before_the_notice_went_delivers_only_the_cancel(st
     (text,) = sms_notices(sms_dir, ReminderKind.SESSION_CANCELLED)
     assert "cancelled" in text
     assert not Reminder.objects.filter(kind=ReminderKind.SESSION_MOVED, status=Status.SENT).exists()
+
+
+def test_a_phq9_item_9_alert_reaches_every_clinician_through_the_worker(start_worker, sms_dir, tmp_path):
+    clinic = factories.clinic(clinicians=2)
+    for number, member in enumerate(clinic.clinicians):
+        member.phone = f"+1777000{number:04d}"
+        member.save()
+    patient = factories.screened_patient(clinician=clinic.clinicians[0])  # no course: every clinician
+    recorded = measure_record(
+        patient=patient, instrument="phq9", answers=[0, 1, 0, 0, 0, 0, 0, 0, 1], entered_by=None, now=timezone.now()
+    )
+    rows = list(Reminder.objects.filter(alert=recorded.alert, kind=ReminderKind.MEASURE_ALERT))
+    assert {(r.staff_id, r.channel) for r in rows} == {
+        (member.pk, channel) for member in clinic.clinicians for channel in (Channel.SMS, Channel.EMAIL)
+    }
+    ids = [r.pk for r in rows]
+    start_worker()
+
+    result = reminders_sweep(enqueue=enqueue_send_batch)
+
+    assert result.claimed == 4
+    wait_for(lambda: sent_count(ids) == 4, what="the alert sent to both clinicians on both channels")
+    sms_ids = {f"reminder-{r.pk}" for r in rows if r.channel == Channel.SMS}
+    assert deliveries(sms_dir) == sms_ids
+    assert {key for key, _, _ in provider_calls(sms_dir)} == sms_ids
+    mail = [path.read_text() for path in (tmp_path / "mail").glob("*.log")]
+    recipients = {member.user.email for member in clinic.clinicians}
+    assert {address for address in recipients if any(f"To: {address}" in text for text in mail)} == recipients
+    assert reminders_sweep(enqueue=enqueue_send_batch).claimed == 0
