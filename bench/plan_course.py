@@ -251,12 +251,12 @@ def _section(*, results: list[dict[str, Any]], command: str, machine: dict[str, 
     return "\n".join(lines)
 
 
-def _write_results(section: str) -> None:
-    """Replace the "Course planning" section of RESULTS.md (or add it), keeping the others."""
+def _write_results(section: str, heading: str = HEADING) -> None:
+    """Replace the section of RESULTS.md under ``heading`` (or add it), keeping the others."""
     text = RESULTS.read_text() if RESULTS.exists() else "# Benchmark results\n\n"
-    if HEADING in text:
-        begin = text.index(HEADING)
-        end = text.find("\n## ", begin + len(HEADING))
+    if heading in text:
+        begin = text.index(heading)
+        end = text.find("\n## ", begin + len(heading))
         text = text[:begin] + section + (text[end + 1 :] if end != -1 else "")
     else:
         text = text.rstrip("\n") + "\n\n" + section

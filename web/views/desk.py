@@ -40,6 +40,7 @@ def desk(request: HttpRequest) -> HttpResponse:
     context = {
         "clinic_zone": zone.key,
         "first_date": first.isoformat(),
+        "view": "week" if request.GET.get("view") == "week" else "day",
         "chairs": [{"id": c.pk, "title": c.name} for c in Chair.objects.filter(is_active=True).order_by("name")],
         "clinicians": [
             {"id": m.pk, "title": m.display_name}

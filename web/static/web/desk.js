@@ -17,12 +17,26 @@
     timeZone: zone, hourCycle: "h23", year: "numeric", month: "2-digit", day: "2-digit",
     hour: "2-digit", minute: "2-digit", second: "2-digit",
   });
-  function wall(instant) {
-    const p = Object.fromEntries(clock.formatToParts(new Date(instant)).map((x) => [x.type, x.value]));
-    return `${p.year}-${p.month}-${p.day}T${p.hour}:${p.minute}:${p.second}`;
-  }
+  // The zone's offset from UTC, asked of Intl once per quarter hour of time: every zone's offset
+  // is a whole number of quarter hours and changes on a quarter hour, and asking is costly (a
+  // week's draw would ask it thousands of times).
+  const QUARTER_HOUR = 15 * 60 * 1000;
+  const offsets = new Map();
   function offsetAt(ms) {
-    return Date.parse(wall(ms) + "Z") - ms;
+    const quarter = Math.floor(ms / QUARTER_HOUR);
+    let offset = offsets.get(quarter);
+    if (offset === undefined) {
+      const at = quarter * QUARTER_HOUR;
+      const p = Object.fromEntries(clock.formatToParts(new Date(at)).map((x) => [x.type, x.value]));
+      offset = Date.UTC(p.year, p.month - 1, p.day, p.hour, p.minute, p.second) - at;
+      offsets.set(quarter, offset);
+    }
+    return offset;
+  }
+  // "YYYY-MM-DDTHH:MM:SS" on the clinic's clock, for an instant (a Date, an ISO string, or ms).
+  function wall(instant) {
+    const ms = new Date(instant).getTime();
+    return new Date(ms + offsetAt(ms)).toISOString().slice(0, 19);
   }
   function fromWallFields(y, m, d, h, mi) {
     const ms = Date.UTC(y, m, d, h, mi);
@@ -41,8 +55,9 @@
     return fromWallFields(y, m - 1, d, h, mi);
   }
   const timeText = (instant) => wall(instant).slice(11, 16);
-  const dayText = (instant) =>
-    new Intl.DateTimeFormat("en-GB", { timeZone: zone, weekday: "short", day: "numeric", month: "short" }).format(new Date(instant));
+  // Formatters are costly to make: one each, made once (hundreds of events use them per draw).
+  const dayFormat = new Intl.DateTimeFormat("en-GB", { timeZone: zone, weekday: "short", day: "numeric", month: "short" });
+  const dayText = (instant) => dayFormat.format(new Date(instant));
 
   // ---- Events from the API's calendar.
   const resourceOf = (event) => (state.by === "chair" ? event.chair : event.clinician);
@@ -119,7 +134,7 @@
   }
 
   const calendar = EventCalendar.create(element, {
-    view: "resourceTimeGridDay",
+    view: data.view === "week" ? "resourceTimeGridWeek" : "resourceTimeGridDay",
     date: data.date,
     headerToolbar: { start: "prev,next today", center: "title", end: "resourceTimeGridDay,resourceTimeGridWeek" },
     buttonText: { resourceTimeGridDay: "Day", resourceTimeGridWeek: "Week", today: "Today" },
@@ -169,7 +184,17 @@
     }
   }
   readable();
-  new MutationObserver(readable).observe(element, {
+  // Once per frame at most, however many parts the calendar draws in it.
+  let pending = false;
+  const soon = () => {
+    if (pending) return;
+    pending = true;
+    requestAnimationFrame(() => {
+      pending = false;
+      readable();
+    });
+  };
+  new MutationObserver(soon).observe(element, {
     childList: true, subtree: true, attributes: true, attributeFilter: ["role", ...TABLE_ATTRIBUTES],
   });
 
