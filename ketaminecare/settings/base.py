@@ -92,6 +92,12 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "timeout": 20,
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
     }
+elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # No JIT compilation: every query here is short, and PostgreSQL compiles one whose estimated
+    # cost passes jit_above_cost, which took 57 of the window board's 60 ms in the year-size
+    # clinic while returning nothing (bench/web.py). Operators who want it set PG_JIT=on.
+    DATABASES["default"].setdefault("OPTIONS", {})
+    DATABASES["default"]["OPTIONS"]["options"] = f"-c jit={os.environ.get('PG_JIT', 'off')}"
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = os.environ.get("REDIS_URL", "")
