@@ -13,12 +13,27 @@ from typing import Any
 from django.contrib.postgres.constraints import ExclusionConstraint
 from django.contrib.postgres.fields import DateTimeRangeField
 from django.db import IntegrityError, connections, migrations
-from django.db.models import Func
+from django.db.models import Func, IntegerField, JSONField, Transform
 
 
 class TsTzRange(Func):
     function = "TSTZRANGE"
     output_field = DateTimeRangeField()
+
+
+@JSONField.register_lookup
+class JSONArrayLength(Transform):
+    """``<json field>__array_length``: the length of a JSON array, on PostgreSQL and SQLite alike
+    (so a check constraint on it holds on the embedded default too)."""
+
+    lookup_name = "array_length"
+    output_field = IntegerField()
+
+    def as_sql(self, compiler: Any, connection: Any, **extra: Any) -> Any:
+        return super().as_sql(compiler, connection, function="JSON_ARRAY_LENGTH", **extra)
+
+    def as_postgresql(self, compiler: Any, connection: Any, **extra: Any) -> Any:
+        return super().as_sql(compiler, connection, function="JSONB_ARRAY_LENGTH", **extra)
 
 
 class PostgresExclusionConstraint(ExclusionConstraint):

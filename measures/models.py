@@ -8,10 +8,10 @@ them, so that a later change of a setting (the PCL-5 cut-point) does not rewrite
 from __future__ import annotations
 
 from django.conf import settings
-from django.contrib.postgres.fields import ArrayField
 from django.db import models
 from django.db.models import Q
 
+import ketaminecare.db  # noqa: F401  (registers answers__array_length, used by the constraint)
 from courses.models import Course
 from measures.scoring import INSTRUMENTS, SEVERITIES, InstrumentCode
 from patients.models import Patient
@@ -34,7 +34,7 @@ class Severity(models.TextChoices):
 def _instrument_shape(code: str) -> Q:
     """The answers' count and the total's range of one instrument, for its check constraint."""
     instrument = INSTRUMENTS[code]
-    return Q(instrument=code, answers__len=instrument.items, total__lte=instrument.max_total)
+    return Q(instrument=code, answers__array_length=instrument.items, total__lte=instrument.max_total)
 
 
 class Measure(models.Model):
@@ -46,7 +46,8 @@ class Measure(models.Model):
     # The course it was taken in (the patient's active course when none was named), if any.
     course = models.ForeignKey(Course, null=True, blank=True, on_delete=models.PROTECT, related_name="measures")
     instrument = models.CharField(max_length=10, choices=Instrument.choices)
-    answers = ArrayField(models.PositiveSmallIntegerField(), help_text="Item 1 first, as answered.")
+    # A JSON list of whole numbers (a PostgreSQL array would not run on the embedded SQLite default).
+    answers = models.JSONField(help_text="Item 1 first, as answered.")
     total = models.PositiveSmallIntegerField()
     severity = models.CharField(max_length=20, choices=Severity.choices, blank=True)
     # PCL-5 only: the DSM-5 cluster sums {"B": .., "C": .., "D": .., "E": ..} and the cut-point's verdict.
