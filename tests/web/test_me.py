@@ -18,9 +18,11 @@ from calendars.models import CalendarFeed
 from ketaminecare.access.privacy import forbidden_words
 from patients.models import Patient
 from sessions.models import RescheduleRequest, TreatmentSession
+from sessions.services.lifecycle import session_cancel
 from sessions.services.requests import MSG_REQUEST_OPEN
 from tests.api.conftest import World, build_world
 from tests.factories import Clinic
+from web.views.me import MSG_VISIT_GONE
 
 pytestmark = pytest.mark.django_db
 
@@ -134,6 +136,17 @@ def test_a_patient_cannot_touch_another_patient_s_visit(world: World, action: st
     assert not RescheduleRequest.objects.filter(session=visit).exists()
 
 
+def test_a_visit_cancelled_since_the_page_was_drawn_says_so_in_its_place(avery: Client, world: World) -> None:
+    visit = _second_visit(world)
+    session_cancel(session_id=visit.pk, reason="The clinic is closed that day.")
+
+    response = avery.post(_visit_url("ride-home", visit), **HTMX)
+
+    assert response.status_code == 404
+    html = response.content.decode()
+    assert html.startswith(f'<li class="visit" id="visit-{visit.pk}">') and MSG_VISIT_GONE in html
+
+
 def test_the_reminder_settings_are_saved_and_the_times_follow_the_new_zone(avery: Client, world: World) -> None:
     response = avery.post(reverse("web:me-preferences"), PREFERENCES, **HTMX)
 
@@ -176,7 +189,7 @@ def test_starting_text_messages_again_clears_the_stop(avery: Client, world: Worl
 
 
 def _feed_url(html: str) -> str:
-    match = re.search(r'id="feed-url" type="text" readonly value="([^"]+)"', html)
+    match = re.search(r'<textarea id="feed-url"[^>]*>([^<]+)</textarea>', html)
     assert match is not None, html
     return match.group(1)
 

@@ -16,10 +16,10 @@ from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods
 
 from calendars.events import INTEGRATION_APPOINTMENT, MAINTENANCE_SESSION, SESSION, TITLES
 from calendars.selectors import feeds_manageable_by
@@ -34,12 +34,11 @@ from sessions.services.requests import reschedule_request_create
 from web.actions import Outcome, attempt, from_htmx
 from web.pages import page
 
+MSG_VISIT_GONE = (
+    "This visit is not on your list any more: it may have been moved or cancelled. Reload the page to see your visits."
+)
 # The regions a time zone name starts with: what the time zone field suggests.
 ZONE_REGIONS = ("Africa/", "America/", "Asia/", "Atlantic/", "Australia/", "Europe/", "Indian/", "Pacific/")
-
-
-class RideHomeForm(forms.Form):
-    pass
 
 
 class ChangeForm(forms.Form):
@@ -118,7 +117,7 @@ def _back(request: HttpRequest, outcome: Outcome) -> HttpResponse:
 
 
 @page("web.me")
-@require_http_methods(["GET"])
+@require_GET
 def me(request: HttpRequest) -> HttpResponse:
     patient = _patient(request)
     context = {
@@ -129,15 +128,26 @@ def me(request: HttpRequest) -> HttpResponse:
     return render(request, "web/me.html", context)
 
 
-def _visit(request: HttpRequest, session_id: int) -> TreatmentSession:
-    """One of the patient's own visits still to come; anyone else's (or none) is 404."""
-    return get_object_or_404(sessions_upcoming_for(request.user, now=timezone.now()), pk=session_id)
+def _visit(request: HttpRequest, session_id: int) -> TreatmentSession | None:
+    """One of the patient's own visits still to come; None for anyone else's, or one gone."""
+    return sessions_upcoming_for(request.user, now=timezone.now()).filter(pk=session_id).first()
+
+
+def _gone(request: HttpRequest, session_id: int) -> HttpResponse:
+    """404, in words where the visit stood: it may have been moved or cancelled since the page was
+    drawn. Another patient's visit gets the same answer, which tells nothing about it."""
+    if not from_htmx(request):
+        raise Http404(MSG_VISIT_GONE)
+    context = {"session_id": session_id, "message": MSG_VISIT_GONE}
+    return render(request, "web/partials/me_visit_gone.html", context, status=404)
 
 
 def _answer_visit(request: HttpRequest, patient: Patient, session_id: int, outcome: Outcome | None) -> HttpResponse:
     if outcome is not None and not from_htmx(request):
         return _back(request, outcome)
     session = _visit(request, session_id)
+    if session is None:
+        return _gone(request, session_id)
     context = {
         **_basics(patient),
         "session": session,
@@ -153,6 +163,8 @@ def _answer_visit(request: HttpRequest, patient: Patient, session_id: int, outco
 def me_ride_home(request: HttpRequest, session_id: int) -> HttpResponse:
     patient = _patient(request)
     session = _visit(request, session_id)
+    if session is None:
+        return _gone(request, session_id)
     if request.method == "GET":
         return _answer_visit(request, patient, session.pk, None)
 
@@ -160,7 +172,7 @@ def me_ride_home(request: HttpRequest, session_id: int) -> HttpResponse:
         session_ride_home_confirm(session_id=session.pk, confirmed=True)
         return f"Your ride home for {_when(session, patient)} is confirmed. Thank you."
 
-    return _answer_visit(request, patient, session.pk, attempt(RideHomeForm(request.POST), confirm))
+    return _answer_visit(request, patient, session.pk, attempt(forms.Form(request.POST), confirm))
 
 
 @page("web.me")
@@ -168,6 +180,8 @@ def me_ride_home(request: HttpRequest, session_id: int) -> HttpResponse:
 def me_change(request: HttpRequest, session_id: int) -> HttpResponse:
     patient = _patient(request)
     session = _visit(request, session_id)
+    if session is None:
+        return _gone(request, session_id)
     if request.method == "GET":
         return _answer_visit(request, patient, session.pk, None)
 

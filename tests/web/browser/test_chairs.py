@@ -41,6 +41,7 @@ def test_a_clinician_checks_a_patient_in_and_holds_a_session_with_a_reason(
     blake = page.locator(f"#session-{world.session_b.pk}")
     expect(avery).to_have_class("slot now")
     assert_accessible(page)
+    page.screenshot(path="var/screenshots/chairs-due.png", full_page=True)
 
     avery.get_by_label("Ride home confirmed").check()
     avery.get_by_role("button", name="Check in", exact=True).click()
@@ -48,6 +49,7 @@ def test_a_clinician_checks_a_patient_in_and_holds_a_session_with_a_reason(
     expect(page.locator("#notice")).to_contain_text("Avery Alpha is checked in (ride home confirmed).")
     expect(avery).to_contain_text("Checked in")
     expect(avery.get_by_label("Dose (mg)")).to_be_visible()
+    expect(page.locator(f"#chair-{world.session_a.chair_id}")).to_be_focused()
 
     blake.get_by_text("Hold this session").click()
     blake.get_by_label("Reason for the hold (required)").fill("Blood pressure 170/100")
@@ -80,5 +82,7 @@ def test_a_refused_check_in_shows_the_rule_in_place(page: Page, world: World, on
 
     expect(page.locator("#notice")).to_contain_text(MSG_TOO_EARLY)
     expect(visit.locator(".refusal")).to_have_text(MSG_TOO_EARLY)
+    # The button is gone with the old card: the keyboard goes on from the rule, not the page's top.
+    expect(visit.locator(".refusal")).to_be_focused()
     assert TreatmentSession.objects.get(pk=later.pk).status == TreatmentSession.Status.SCHEDULED
     assert_accessible(page)

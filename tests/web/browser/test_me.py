@@ -72,3 +72,4 @@ def test_a_patient_asks_for_a_change_and_subscribes_a_calendar(page: Page, world
     expect(address).to_have_value(re.compile(r"^http://.+/feeds/[A-Za-z0-9_-]{16,}\.ics$"))
     expect(page.locator("#feed-url-note")).to_contain_text("it will not be shown again")
     assert_accessible(page)
+    page.screenshot(path="var/screenshots/me-calendar.png", full_page=True)
