@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import zoneinfo
+from typing import Any
 
 import pytest
 from django.test import Client
@@ -92,6 +93,19 @@ def test_no_part_of_the_page_names_a_drug_or_a_diagnosis(avery: Client, world: W
     for answer in answers:
         assert answer.status_code == 200
         _private(answer.content.decode())
+
+
+def test_typed_names_that_say_what_the_treatment_is_are_left_out(avery: Client, world: World, settings: Any) -> None:
+    settings.CLINIC_NAME = "Riverside Ketamine Center"
+    therapist = world.appointment_a.therapist
+    therapist.display_name = "Dana Reyes, Psychotherapist"
+    therapist.save(update_fields=["display_name"])
+
+    html = avery.get(reverse("web:me")).content.decode()
+
+    _private(html)
+    assert "<title>My treatment · Your clinic</title>" in html
+    assert f'id="appointment-{world.appointment_a.pk}"' in html and "Dana Reyes" not in html
 
 
 def test_confirming_the_ride_home_answers_the_visit(avery: Client, world: World) -> None:

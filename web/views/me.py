@@ -24,6 +24,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from calendars.events import INTEGRATION_APPOINTMENT, MAINTENANCE_SESSION, SESSION, TITLES
 from calendars.selectors import feeds_manageable_by
 from calendars.services import feed_issue, feed_owner_for
+from ketaminecare.access.privacy import is_private_safe
 from patients.models import Patient
 from patients.selectors import patients_visible_to
 from patients.services import patient_preferences_update
@@ -37,6 +38,8 @@ from web.pages import page
 MSG_VISIT_GONE = (
     "This visit is not on your list any more: it may have been moved or cancelled. Reload the page to see your visits."
 )
+# What the page calls the clinic when the configured name would say what the treatment is.
+NEUTRAL_BRAND = "Your clinic"
 # The regions a time zone name starts with: what the time zone field suggests.
 ZONE_REGIONS = ("Africa/", "America/", "Asia/", "Atlantic/", "Australia/", "Europe/", "Indian/", "Pacific/")
 
@@ -68,10 +71,16 @@ def _patient(request: HttpRequest) -> Patient:
     return patient
 
 
+def _shown(text: str) -> str:
+    """Free text an administrator typed (the clinic's name, a staff member's), left out when it
+    holds a word of the privacy vocabulary, as the calendar feeds do."""
+    return text if is_private_safe(text) else ""
+
+
 def _basics(patient: Patient) -> dict[str, Any]:
     """What every part of the page needs: whose clock, and the neutral titles."""
     return {
-        "brand": settings.CLINIC_NAME,
+        "brand": _shown(settings.CLINIC_NAME) or NEUTRAL_BRAND,
         "patient": patient,
         "zone": patient.time_zone,
         "titles": {
@@ -87,7 +96,10 @@ def _visits_context(request: HttpRequest, patient: Patient) -> dict[str, Any]:
     return {
         **_basics(patient),
         "sessions": list(sessions_upcoming_for(request.user, now=now)),
-        "appointments": list(appointments_upcoming_for(request.user, now=now)),
+        "appointments": [
+            {"appointment": appointment, "with": _shown(appointment.therapist.display_name)}
+            for appointment in appointments_upcoming_for(request.user, now=now)
+        ],
     }
 
 
