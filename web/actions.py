@@ -13,8 +13,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from django import forms
+from django.db.models import Model
 from django.http import HttpRequest
 
+from audit.hooks import patient_id_of
+from audit.models import AuditEvent
+from audit.services import audit_record
 from ketaminecare.errors import DomainError
 
 # The statuses app.js swaps in; any other refusal of the domain is a rule of the clinic (409).
@@ -54,3 +58,18 @@ def attempt(form: forms.Form, call: Callable[[dict[str, Any]], str]) -> Outcome:
 def from_htmx(request: HttpRequest) -> bool:
     """Whether htmx sent the request (it swaps the answer in; a plain form post is redirected)."""
     return bool(getattr(request, "htmx", False))
+
+
+def audit_done(request: HttpRequest, obj: Model, *, verb: str, action: str = AuditEvent.Action.ACTION) -> None:
+    """Record in the audit trail a change a page made to a patient's record, as the API records
+    its own (the page's reads go through ``web.pages.audit_shown``)."""
+    audit_record(
+        request=request,
+        channel=AuditEvent.Channel.WEB,
+        action=action,
+        verb=verb,
+        patient_ids=[patient_id_of(obj)],
+        object_type=obj._meta.label_lower,
+        object_id=obj.pk,
+        status_code=200,
+    )

@@ -11,6 +11,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
+from audit.models import AuditEvent
 from sessions.models import TreatmentSession
 from sessions.services.lifecycle import MSG_TOO_EARLY, MSG_TRANSITION, session_check_in
 from tests.api.conftest import World, build_world
@@ -178,3 +179,18 @@ def test_only_clinicians_act_from_the_chairs(world: World, role: str) -> None:
 
     assert response.status_code == 403
     assert TreatmentSession.objects.get(pk=world.session_a.pk).status == Status.SCHEDULED
+
+
+def test_the_chairs_record_in_the_audit_trail_whose_names_they_showed_and_what_was_done(
+    clinician: Client, world: World, monday: dt.date
+) -> None:
+    clinician.get(_day_url(monday))
+    shown = AuditEvent.objects.get(channel=AuditEvent.Channel.WEB, verb="chairs")
+    assert shown.actor == world.users["clinician"] and shown.action == AuditEvent.Action.LIST
+    assert set(shown.patient_ids) == {world.patient_a.pk, world.patient_b.pk}
+
+    assert _act(clinician, "hold", world.session_a, reason="Unwell today").status_code == 200
+
+    held = AuditEvent.objects.get(channel=AuditEvent.Channel.WEB, verb="chairs_hold")
+    assert held.action == AuditEvent.Action.ACTION and held.patient_ids == [world.patient_a.pk]
+    assert held.object_id == str(world.session_a.pk)

@@ -14,6 +14,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
+from audit.models import AuditEvent
 from calendars.events import INTEGRATION_APPOINTMENT, SESSION, TITLES
 from calendars.models import CalendarFeed
 from ketaminecare.access.privacy import forbidden_words
@@ -240,3 +241,17 @@ def test_staff_cannot_act_on_the_patient_s_page(world: World, role: str) -> None
 
     assert response.status_code == 403
     assert not TreatmentSession.objects.get(pk=world.session_a.pk).ride_home_confirmed
+
+
+def test_the_page_records_in_the_audit_trail_what_it_showed_and_what_was_changed(avery: Client, world: World) -> None:
+    avery.get(reverse("web:me"))
+    shown = AuditEvent.objects.get(channel=AuditEvent.Channel.WEB, verb="me")
+    assert shown.actor == world.users["patient_a"] and shown.patient_ids == [world.patient_a.pk]
+
+    avery.post(_visit_url("ride-home", world.session_a), **HTMX)
+    avery.post(reverse("web:me-preferences"), PREFERENCES, **HTMX)
+
+    confirmed = AuditEvent.objects.get(channel=AuditEvent.Channel.WEB, verb="me_ride_home")
+    assert confirmed.object_id == str(world.session_a.pk) and confirmed.patient_ids == [world.patient_a.pk]
+    updated = AuditEvent.objects.get(channel=AuditEvent.Channel.WEB, verb="me_preferences")
+    assert updated.action == AuditEvent.Action.UPDATE and updated.patient_ids == [world.patient_a.pk]

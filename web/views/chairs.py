@@ -25,8 +25,8 @@ from clinic.selectors import chairs_active
 from sessions.models import TreatmentSession
 from sessions.selectors import chair_day_sessions, clinic_zone, sessions_visible_to
 from sessions.services.lifecycle import session_check_in, session_complete, session_hold
-from web.actions import Outcome, attempt, from_htmx
-from web.pages import page
+from web.actions import Outcome, attempt, audit_done, from_htmx
+from web.pages import audit_shown, page
 
 Status = TreatmentSession.Status
 # Sessions done with for the day: listed under the chair, with no action left.
@@ -93,6 +93,7 @@ def _day(request: HttpRequest) -> dt.date:
 def chairs(request: HttpRequest) -> HttpResponse:
     day = _day(request)
     sessions = list(chair_day_sessions(request.user, day=day))
+    audit_shown(request, [s.patient_id for s in sessions], verb="chairs")
     context = {
         "day": day,
         "today": timezone.now().astimezone(clinic_zone()).date(),
@@ -114,6 +115,7 @@ def _answer(request: HttpRequest, session: TreatmentSession, outcome: Outcome | 
         return HttpResponseRedirect(f"{reverse('web:chairs')}?date={session.local_date.isoformat()}")
     sessions = list(chair_day_sessions(request.user, day=session.local_date).filter(chair_id=session.chair_id))
     card = chair_cards([session.chair], sessions, at=timezone.now())[0]
+    audit_shown(request, [s.patient_id for s in sessions], verb="chairs_card")
     context = {"card": card, "outcome": outcome, "outcome_session": session.pk}
     return render(
         request, "web/partials/chair_card.html", context, status=outcome.status if outcome is not None else 200
@@ -133,6 +135,7 @@ def chair_check_in(request: HttpRequest, session_id: int) -> HttpResponse:
 
     def check_in(data: dict[str, Any]) -> str:
         done = session_check_in(session_id=session.pk, ride_home_confirmed=data["ride_home_confirmed"])
+        audit_done(request, done, verb="chairs_check_in")
         ride = "ride home confirmed" if done.ride_home_confirmed else "no ride home confirmed yet"
         return f"{_name(session)} is checked in ({ride})."
 
@@ -147,7 +150,8 @@ def chair_complete(request: HttpRequest, session_id: int) -> HttpResponse:
         return _answer(request, session)
 
     def complete(data: dict[str, Any]) -> str:
-        session_complete(session_id=session.pk, dose_mg=data["dose_mg"], clinical_notes=data["clinical_notes"])
+        done = session_complete(session_id=session.pk, dose_mg=data["dose_mg"], clinical_notes=data["clinical_notes"])
+        audit_done(request, done, verb="chairs_complete")
         return f"{_name(session)}'s session is completed."
 
     return _answer(request, session, attempt(CompleteForm(request.POST), complete))
@@ -161,7 +165,8 @@ def chair_hold(request: HttpRequest, session_id: int) -> HttpResponse:
         return _answer(request, session)
 
     def hold(data: dict[str, Any]) -> str:
-        session_hold(session_id=session.pk, reason=data["reason"])
+        done = session_hold(session_id=session.pk, reason=data["reason"], actor=request.user)
+        audit_done(request, done, verb="chairs_hold")
         return f"{_name(session)}'s session is held: {data['reason'].strip()}"
 
     return _answer(request, session, attempt(HoldForm(request.POST), hold))

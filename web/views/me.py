@@ -21,6 +21,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 
+from audit.models import AuditEvent
 from calendars.events import INTEGRATION_APPOINTMENT, MAINTENANCE_SESSION, SESSION, TITLES
 from calendars.selectors import feeds_manageable_by
 from calendars.services import feed_issue, feed_owner_for
@@ -32,8 +33,8 @@ from sessions.models import TreatmentSession
 from sessions.selectors import appointments_upcoming_for, sessions_upcoming_for
 from sessions.services.lifecycle import session_ride_home_confirm
 from sessions.services.requests import reschedule_request_create
-from web.actions import Outcome, attempt, from_htmx
-from web.pages import page
+from web.actions import Outcome, attempt, audit_done, from_htmx
+from web.pages import audit_shown, page
 
 MSG_VISIT_GONE = (
     "This visit is not on your list any more: it may have been moved or cancelled. Reload the page to see your visits."
@@ -137,6 +138,7 @@ def me(request: HttpRequest) -> HttpResponse:
         **_preferences_context(patient),
         **_calendar_context(request),
     }
+    audit_shown(request, [patient.pk], verb="me")
     return render(request, "web/me.html", context)
 
 
@@ -181,7 +183,7 @@ def me_ride_home(request: HttpRequest, session_id: int) -> HttpResponse:
         return _answer_visit(request, patient, session.pk, None)
 
     def confirm(_: dict[str, Any]) -> str:
-        session_ride_home_confirm(session_id=session.pk, confirmed=True)
+        audit_done(request, session_ride_home_confirm(session_id=session.pk, confirmed=True), verb="me_ride_home")
         return f"Your ride home for {_when(session, patient)} is confirmed. Thank you."
 
     return _answer_visit(request, patient, session.pk, attempt(forms.Form(request.POST), confirm))
@@ -198,7 +200,8 @@ def me_change(request: HttpRequest, session_id: int) -> HttpResponse:
         return _answer_visit(request, patient, session.pk, None)
 
     def ask(data: dict[str, Any]) -> str:
-        reschedule_request_create(patient_id=patient.pk, session_id=session.pk, message=data["message"])
+        asked = reschedule_request_create(patient_id=patient.pk, session_id=session.pk, message=data["message"])
+        audit_done(request, asked, verb="me_change", action=AuditEvent.Action.CREATE)
         return f"You asked to change your visit on {_when(session, patient)}. The front desk will contact you."
 
     return _answer_visit(request, patient, session.pk, attempt(ChangeForm(request.POST), ask))
@@ -220,12 +223,13 @@ def me_preferences(request: HttpRequest) -> HttpResponse:
 
     def save(data: dict[str, Any]) -> str:
         # Ticking "start again" clears an opt-out (a STOP); leaving it alone keeps it.
-        patient_preferences_update(
+        updated = patient_preferences_update(
             patient_id=patient.pk,
             sms_opted_out=False if data.pop("resume_sms") else None,
             email_opted_out=False if data.pop("resume_email") else None,
             **data,
         )
+        audit_done(request, updated, verb="me_preferences", action=AuditEvent.Action.UPDATE)
         return "Your reminder settings are saved."
 
     outcome = attempt(form, save)
@@ -253,6 +257,7 @@ def me_calendar(request: HttpRequest) -> HttpResponse:
 
     def subscribe(_: dict[str, Any]) -> str:
         feed = feed_issue(owner=feed_owner_for(actor=request.user))
+        audit_done(request, feed.feed, verb="me_calendar", action=AuditEvent.Action.CREATE)
         issued["url"] = request.build_absolute_uri(reverse("calendar-feed-ics", kwargs={"token": feed.token}))
         return "Your calendar address is ready below. Copy it now: it will not be shown again."
 
