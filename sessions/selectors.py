@@ -303,3 +303,35 @@ def courses_visible_to(user: Any) -> QuerySet[Course]:
 def reschedule_requests_visible_to(user: Any) -> QuerySet[RescheduleRequest]:
     qs = RescheduleRequest.objects.select_related("patient", "session", "handled_by")
     return qs.filter(scope_q(user, labels.RESCHEDULE_REQUEST))
+
+
+def chair_day_sessions(user: Any, *, day: dt.date) -> QuerySet[TreatmentSession]:
+    """The sessions ``user`` may see on one clinic day, cancelled ones left out, in time order."""
+    start, end = day_bounds(day, day, clinic_zone())
+    return (
+        sessions_visible_to(user)
+        .filter(starts_at__gte=start, starts_at__lt=end)
+        .exclude(status=TreatmentSession.Status.CANCELLED)
+        .order_by("starts_at", "id")
+    )
+
+
+def sessions_upcoming_for(user: Any, *, now: dt.datetime) -> QuerySet[TreatmentSession]:
+    """The sessions still to come that ``user`` may see, each marked ``change_requested`` when a
+    request to move it is open (one query)."""
+    open_requests = RescheduleRequest.objects.filter(session=OuterRef("pk"), status=RescheduleRequest.Status.OPEN)
+    return (
+        sessions_visible_to(user)
+        .filter(ends_at__gt=now, status__in=(TreatmentSession.Status.SCHEDULED, TreatmentSession.Status.CHECKED_IN))
+        .annotate(change_requested=Exists(open_requests))
+        .order_by("starts_at", "id")
+    )
+
+
+def appointments_upcoming_for(user: Any, *, now: dt.datetime) -> QuerySet[IntegrationAppointment]:
+    """The booked appointments still to come that ``user`` may see."""
+    return (
+        appointments_visible_to(user)
+        .filter(ends_at__gt=now, status=IntegrationAppointment.Status.BOOKED)
+        .order_by("starts_at", "id")
+    )

@@ -20,5 +20,12 @@ urlpatterns = [
     path("board/appointments/<int:appointment_id>/move/", board.board_move, name="board-move"),
     path("board/appointments/<int:appointment_id>/cancel/", board.board_cancel, name="board-cancel"),
     path("chairs/", chairs.chairs, name="chairs"),
+    path("chairs/sessions/<int:session_id>/check-in/", chairs.chair_check_in, name="chairs-check-in"),
+    path("chairs/sessions/<int:session_id>/complete/", chairs.chair_complete, name="chairs-complete"),
+    path("chairs/sessions/<int:session_id>/hold/", chairs.chair_hold, name="chairs-hold"),
     path("me/", me.me, name="me"),
+    path("me/visits/<int:session_id>/ride-home/", me.me_ride_home, name="me-ride-home"),
+    path("me/visits/<int:session_id>/change/", me.me_change, name="me-change"),
+    path("me/preferences/", me.me_preferences, name="me-preferences"),
+    path("me/calendar/", me.me_calendar, name="me-calendar"),
 ]
