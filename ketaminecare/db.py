@@ -27,10 +27,8 @@ class JSONArrayLength(Transform):
     (so a check constraint on it holds on the embedded default too)."""
 
     lookup_name = "array_length"
+    function = "JSON_ARRAY_LENGTH"
     output_field = IntegerField()
-
-    def as_sql(self, compiler: Any, connection: Any, **extra: Any) -> Any:
-        return super().as_sql(compiler, connection, function="JSON_ARRAY_LENGTH", **extra)
 
     def as_postgresql(self, compiler: Any, connection: Any, **extra: Any) -> Any:
         return super().as_sql(compiler, connection, function="JSONB_ARRAY_LENGTH", **extra)
