@@ -43,6 +43,11 @@ class Rule(StrEnum):
     SERIES_BOUNDED = "series_bounded"
     OVERRIDE_REASON_REQUIRED = "override_reason_required"
     OVERRIDE_NOT_AUTHORISED = "override_not_authorised"
+    MAINTENANCE_BEFORE_INDUCTION = "maintenance_before_induction"
+    MAKE_UP_NOT_MISSED = "make_up_not_missed"
+    MAKE_UP_EXISTS = "make_up_exists"
+    # Not a refusal: the warning a cancellation's answer carries when the course falls short.
+    INDUCTION_BELOW_MINIMUM = "induction_below_minimum"
 
     # A session's life.
     CHECK_IN_SAME_DAY = "check_in_same_day"

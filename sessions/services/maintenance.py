@@ -42,6 +42,12 @@ MSG_SERIES_SIZE = f"A series has 1 to {MAX_SERIES} sessions."
 MSG_SERIES_UNBOUNDED = "A series needs a count or an end date (or a COUNT or UNTIL in its rule)."
 MSG_SERIES_BOUNDED_TWICE = "The rule has its own COUNT or UNTIL: give no count or until besides."
 
+MSG_INDUCTION_NOT_BOOKED = (
+    "Maintenance follows induction: the course has {booked} induction sessions booked; its protocol asks "
+    "for at least {minimum} before a maintenance series."
+)
+MSG_BEFORE_INDUCTION_ENDS = "Maintenance follows induction: the series would start before the last induction session."
+
 # A course takes maintenance sessions until it is over.
 OPEN_STATUSES = (Course.Status.PLANNED, Course.Status.INDUCTION, Course.Status.MAINTENANCE)
 
@@ -69,6 +75,34 @@ def _course_for_maintenance(course_id: int) -> Course:
     if course.status not in OPEN_STATUSES:
         raise RuleViolation("The course is not active.", rule=Rule.COURSE_NOT_ACTIVE, field="course")
     return course
+
+
+def _induction_before(course: Course, first_start: dt.datetime) -> None:
+    """Refuse a series on a course whose induction is not booked, or that starts before it ends.
+
+    Booked means not cancelled (a held or no-show session was booked and is on the record); the
+    protocol's minimum count of them, and the series' first session after the last of them.
+    """
+    induction = course.sessions.filter(phase=TreatmentSession.Phase.INDUCTION).exclude(
+        status=TreatmentSession.Status.CANCELLED
+    )
+    booked = induction.count()
+    minimum = int(course.protocol.induction_sessions_min)
+    if booked < minimum:
+        raise RuleViolation(
+            MSG_INDUCTION_NOT_BOOKED.format(booked=booked, minimum=minimum),
+            rule=Rule.MAINTENANCE_BEFORE_INDUCTION,
+            field="course",
+            details={"booked": booked, "minimum": minimum},
+        )
+    last_end = induction.aggregate(last=Max("ends_at"))["last"]
+    if last_end is not None and first_start < last_end:
+        raise RuleViolation(
+            MSG_BEFORE_INDUCTION_ENDS,
+            rule=Rule.MAINTENANCE_BEFORE_INDUCTION,
+            field="first_starts_at",
+            details={"last_induction_ends_at": last_end.isoformat()},
+        )
 
 
 def _series_starts(
@@ -157,7 +191,9 @@ def maintenance_series_book(
     The series is computed on local wall time in the clinic's zone (09:00 stays 09:00 across
     daylight-saving changes) from ``interval_days`` (the protocol's default when neither it nor
     ``rule`` is given) or an RRULE body. Each occurrence is checked like any session; the whole
-    series is booked or nothing. The course moves to maintenance. Locks the course; sends
+    series is booked or nothing. Maintenance follows induction: the course must have the
+    protocol's minimum of induction sessions booked and the series start after the last of them
+    (``maintenance_before_induction``). The course moves to maintenance. Locks the course; sends
     ``course_booked`` inside the transaction (the reminder outbox writes its rows with it).
     """
     now = now_or(now)
@@ -178,6 +214,7 @@ def maintenance_series_book(
             count=count,
             until=until,
         )
+        _induction_before(course, starts[0])
         rules = protocol_rules(protocol)
         _series_check(course, starts, rules=rules, chair_id=chair_id, clinician_id=clinician_id, now=now)
         last_sequence = course.sessions.aggregate(last=Max("sequence"))["last"] or 0

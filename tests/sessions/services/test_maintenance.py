@@ -18,6 +18,8 @@ from sessions.models import IntegrationWindow, TreatmentSession
 from sessions.scheduling import Rule
 from sessions.services.lifecycle import (
     course_cancel,
+    session_cancel,
+    session_hold,
 )
 from sessions.services.maintenance import maintenance_series_book
 from tests.conftest import CLINIC_ZONE, at
@@ -164,11 +166,19 @@ def test_maintenance_session_across_the_clock_change_lasts_its_elapsed_minutes(c
 
 
 def test_maintenance_session_onto_the_patients_own_session_is_a_conflict(clinic, monday, now, course):
-    # Friday of week 2 at 08:00 is the patient's last induction session, in another chair.
+    # The patient's own maintenance session at 09:00, in another chair with another clinician.
+    maintenance_series_book(
+        course_id=course.pk,
+        first_starts_at=at(monday + days(28), 9),
+        chair_id=clinic.chairs[0].pk,
+        clinician_id=clinic.clinicians[0].pk,
+        count=1,
+        now=now,
+    )
     assert_refused(
         lambda: maintenance_series_book(
             course_id=course.pk,
-            first_starts_at=at(monday + days(11), 8, 30),
+            first_starts_at=at(monday + days(28), 9, 30),
             chair_id=clinic.chairs[1].pk,
             clinician_id=clinic.clinicians[1].pk,
             count=1,
@@ -181,7 +191,10 @@ def test_maintenance_session_onto_the_patients_own_session_is_a_conflict(clinic,
 
 
 def test_maintenance_session_too_soon_after_induction_breaks_the_min_gap(clinic, monday, now, course):
-    # Thursday noon of week 2, between Wednesday's and Friday's 08:00 sessions: 28 h and 20 h.
+    # Friday of week 2 cancelled: the last induction session is Wednesday's at 08:00 (five left,
+    # the minimum is four). Thursday noon is 28 h after it; the protocol asks for 40 h.
+    last = course.sessions.get(sequence=6)
+    session_cancel(session_id=last.pk, now=now)
     error = assert_refused(
         lambda: maintenance_series_book(
             course_id=course.pk,
@@ -197,5 +210,68 @@ def test_maintenance_session_too_soon_after_induction_breaks_the_min_gap(clinic,
     )
     assert [(p["rule"], p["date"]) for p in error.details["problems"]] == [
         (Rule.MIN_GAP, (monday + days(10)).isoformat()),
-        (Rule.MIN_GAP, (monday + days(11)).isoformat()),
     ]
+
+
+# ---------------------------------------------------------------------------------------------
+# Maintenance follows induction
+
+
+def test_maintenance_series_on_a_course_without_its_induction_booked_is_refused(clinic, monday, now, course):
+    # Three of the six induction sessions cancelled: three booked, the protocol's minimum is four.
+    for session in course.sessions.filter(sequence__gte=4):
+        session_cancel(session_id=session.pk, now=now)
+    error = assert_refused(
+        lambda: maintenance_series_book(
+            course_id=course.pk,
+            first_starts_at=at(monday + days(28), 9),
+            chair_id=clinic.chairs[1].pk,
+            clinician_id=clinic.clinicians[1].pk,
+            count=2,
+            now=now,
+        ),
+        RuleViolation,
+        Rule.MAINTENANCE_BEFORE_INDUCTION,
+        "course",
+    )
+    assert error.details == {"booked": 3, "minimum": 4}
+    course.refresh_from_db()
+    assert course.status == Course.Status.PLANNED
+
+
+def test_maintenance_series_starting_before_the_last_induction_session_is_refused(clinic, monday, now, course):
+    # Thursday of week 2, before Friday's last induction session.
+    error = assert_refused(
+        lambda: maintenance_series_book(
+            course_id=course.pk,
+            first_starts_at=at(monday + days(10), 12),
+            chair_id=clinic.chairs[1].pk,
+            clinician_id=clinic.clinicians[1].pk,
+            count=1,
+            now=now,
+        ),
+        RuleViolation,
+        Rule.MAINTENANCE_BEFORE_INDUCTION,
+        "first_starts_at",
+    )
+    last = course.sessions.get(sequence=6)
+    assert error.details == {"last_induction_ends_at": last.ends_at.isoformat()}
+
+
+def test_maintenance_series_after_a_held_induction_session_counts_it_as_booked(clinic, monday, now, course):
+    # Held is not cancelled: the session was booked and is on the record; four of six remain booked.
+    sessions = list(course.sessions.order_by("sequence"))
+    session_hold(session_id=sessions[0].pk, reason="BP 170/100", now=at(monday, 8, 5))
+    session_cancel(session_id=sessions[4].pk, now=now)
+    session_cancel(session_id=sessions[5].pk, now=now)
+
+    booked = maintenance_series_book(
+        course_id=course.pk,
+        first_starts_at=at(monday + days(28), 9),
+        chair_id=clinic.chairs[1].pk,
+        clinician_id=clinic.clinicians[1].pk,
+        count=1,
+        now=now,
+    )
+
+    assert [s.phase for s in booked] == [TreatmentSession.Phase.MAINTENANCE]
