@@ -103,6 +103,9 @@ class Course(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     cancelled_at = models.DateTimeField(null=True, blank=True)
     cancel_reason = models.TextField(blank=True)
+    # Set when cancellations (or holds, or no-shows) leave fewer live induction sessions than the
+    # protocol's minimum; cleared when a make-up brings the count back. The front desk lists them.
+    induction_incomplete_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]

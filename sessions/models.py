@@ -54,6 +54,9 @@ class TreatmentSession(models.Model):
     clinical_notes = models.TextField(blank=True)
     # Grows on every change of time or place: calendar feeds send it as SEQUENCE.
     revision = models.PositiveIntegerField(default=0)
+    # A session booked to make up for a held or no-show one of the same course; the missed one
+    # stays as it was (the record of what happened).
+    make_up_for = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="make_ups")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -71,6 +74,12 @@ class TreatmentSession(models.Model):
             models.CheckConstraint(condition=Q(sequence__gte=1), name="session_sequence_positive"),
             models.CheckConstraint(condition=~Q(status="held") | ~Q(hold_reason=""), name="session_hold_has_reason"),
             models.UniqueConstraint(fields=["course", "sequence"], name="session_sequence_unique_in_course"),
+            # A missed session is made up once (a cancelled make-up may be booked again).
+            models.UniqueConstraint(
+                fields=["make_up_for"],
+                condition=Q(status__in=["scheduled", "checked_in", "completed"]),
+                name="session_one_make_up",
+            ),
             models.UniqueConstraint(
                 fields=["course", "local_date"],
                 condition=Q(status__in=["scheduled", "checked_in", "completed"]),

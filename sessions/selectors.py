@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -15,6 +16,7 @@ from courses.models import Course
 from ketaminecare.access import labels
 from ketaminecare.access.records import scope_q
 from ketaminecare.roles import Role
+from ketaminecare.rules import Rule
 from sessions.models import IntegrationAppointment, IntegrationWindow, RescheduleRequest, TreatmentSession
 from sessions.scheduling import BusyIndex, ClinicState, FreeBlock, WeeklyHours, free_blocks, therapist_free_blocks
 
@@ -158,11 +160,78 @@ def course_list_with_progress() -> QuerySet[Course]:
     return Course.objects.select_related("patient", "protocol", "screening").annotate(
         sessions_done=Count("sessions", filter=Q(sessions__status=TreatmentSession.Status.COMPLETED), distinct=True),
         no_shows=Count("sessions", filter=Q(sessions__status=TreatmentSession.Status.NO_SHOW), distinct=True),
+        sessions_held=Count("sessions", filter=Q(sessions__status=TreatmentSession.Status.HELD), distinct=True),
+        sessions_cancelled=Count(
+            "sessions", filter=Q(sessions__status=TreatmentSession.Status.CANCELLED), distinct=True
+        ),
+        sessions_scheduled=Count(
+            "sessions", filter=Q(sessions__status=TreatmentSession.Status.SCHEDULED), distinct=True
+        ),
         integration_attended=Count(
             "sessions__integration_window__appointments",
             filter=Q(sessions__integration_window__appointments__status=IntegrationAppointment.Status.ATTENDED),
             distinct=True,
         ),
+    )
+
+
+MSG_BELOW_MINIMUM = (
+    "The course has {live} live induction sessions; its protocol asks for at least {minimum}. "
+    "Book a make-up session or review the course."
+)
+
+
+@dataclass(frozen=True)
+class InductionShortfall:
+    """A course with fewer live induction sessions (scheduled, checked in, completed) than its minimum."""
+
+    course_id: int
+    live: int
+    minimum: int
+
+    def as_dict(self) -> dict[str, Any]:
+        """The ``course_warning`` of an answer that left the course short."""
+        return {
+            "rule": Rule.INDUCTION_BELOW_MINIMUM,
+            "message": MSG_BELOW_MINIMUM.format(live=self.live, minimum=self.minimum),
+            "course": self.course_id,
+            "live": self.live,
+            "minimum": self.minimum,
+        }
+
+
+def induction_shortfall(course: Course) -> InductionShortfall | None:
+    """How far ``course`` falls below its protocol's induction minimum, or None when it does not."""
+    live = TreatmentSession.objects.filter(
+        course=course, phase=TreatmentSession.Phase.INDUCTION, status__in=TreatmentSession.OCCUPYING_STATUSES
+    ).count()
+    minimum = int(course.protocol.induction_sessions_min)
+    return InductionShortfall(course_id=course.pk, live=live, minimum=minimum) if live < minimum else None
+
+
+def course_shortfall(course_id: int) -> InductionShortfall | None:
+    """The shortfall of a course marked "induction incomplete" and still active, else None."""
+    course = (
+        Course.objects.select_related("protocol")
+        .filter(pk=course_id, status__in=Course.ACTIVE_STATUSES, induction_incomplete_at__isnull=False)
+        .first()
+    )
+    return induction_shortfall(course) if course is not None else None
+
+
+def courses_below_minimum(user: Any) -> QuerySet[Course]:
+    """The active courses ``user`` may see that are marked short of their induction minimum, each
+    with ``live_induction`` counted in the same query."""
+    live = Q(
+        sessions__phase=TreatmentSession.Phase.INDUCTION,
+        sessions__status__in=TreatmentSession.OCCUPYING_STATUSES,
+    )
+    return (
+        Course.objects.select_related("patient", "protocol")
+        .filter(scope_q(user, labels.COURSE))
+        .filter(status__in=Course.ACTIVE_STATUSES, induction_incomplete_at__isnull=False)
+        .annotate(live_induction=Count("sessions", filter=live))
+        .order_by("induction_incomplete_at", "id")
     )
 
 

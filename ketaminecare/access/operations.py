@@ -59,7 +59,7 @@ OPERATIONS: dict[str, dict[str, frozenset[str]]] = {
     "time_off":            {**_CONFIG, "destroy": CONFIGURERS},
     "sessions":            {**_READ_ALL, "reschedule": CLINIC_WIDE, "cancel": CLINIC_WIDE,
                             "check_in": CLINIC_WIDE, "no_show": CLINIC_WIDE,
-                            "complete": CLINICAL, "hold": CLINICAL,
+                            "complete": CLINICAL, "hold": CLINICAL, "make_up": CLINIC_WIDE,
                             "ride_home": CLINIC_WIDE | {PT}, "request_reschedule": frozenset({PT})},
     "availability":        {"get": CLINIC_WIDE},
     # Outcome measures: a patient answers and reads their own; clinicians and administrators enter

@@ -19,6 +19,7 @@ from sessions import signals
 from sessions.models import IntegrationAppointment, IntegrationWindow, TreatmentSession
 from sessions.selectors import clinic_zone
 from sessions.services.common import now_or
+from sessions.services.minimum import course_minimum_mark
 from sessions.services.rows import course_locked, session_locked
 
 Status = TreatmentSession.Status
@@ -147,6 +148,7 @@ def session_no_show(*, session_id: int, actor: Any = None, now: dt.datetime | No
         session.status = Status.NO_SHOW
         session.save(update_fields=["status", "updated_at"])
         cancelled = _cancel_window_of(session, now=now, reason="The session was a no-show.")
+        course_minimum_mark(session.course, now=now)
         _session_changed(session, cancelled=cancelled, now=now, actor=actor)
     return session
 
@@ -165,6 +167,7 @@ def session_hold(
         session.hold_reason = reason.strip()
         session.save(update_fields=["status", "hold_reason", "updated_at"])
         cancelled = _cancel_window_of(session, now=now, reason="The session was held.")
+        course_minimum_mark(session.course, now=now)
         _session_changed(session, cancelled=cancelled, now=now, actor=actor)
     return session
 
@@ -172,7 +175,11 @@ def session_hold(
 def session_cancel(
     *, session_id: int, reason: str = "", actor: Any = None, now: dt.datetime | None = None
 ) -> TreatmentSession:
-    """Cancel one scheduled session; its window and the appointments in it go with it."""
+    """Cancel one scheduled session; its window and the appointments in it go with it.
+
+    A course left with fewer live induction sessions than its protocol's minimum is marked
+    (``Course.induction_incomplete_at``); ``sessions.selectors.induction_shortfall`` says by how much.
+    """
     now = now_or(now)
     with transaction.atomic():
         session = session_locked(session_id)
@@ -182,6 +189,7 @@ def session_cancel(
         session.revision += 1
         session.save(update_fields=["status", "cancelled_at", "revision", "updated_at"])
         cancelled = _cancel_window_of(session, now=now, reason=reason or "The session was cancelled.")
+        course_minimum_mark(session.course, now=now)
         # Its reminders go in the same transaction: a worker sending one finishes first or sees it.
         _session_changed(session, cancelled=cancelled, now=now, actor=actor)
     return session

@@ -29,10 +29,16 @@ from sessions.services.integration import appointment_problems, patient_busy
 from sessions.services.rows import resources_require, session_locked
 
 MSG_NOT_SCHEDULED = "Only a scheduled session can be moved."
+MSG_HELD_NOT_MOVED = (
+    "A {status} session is the record of what happened and is not moved: book a make-up session for it instead."
+)
 MSG_MOVED_OUT = (
     "The session moved; the appointment no longer fits its window, and the therapist or the patient is not "
     "free at the same time in the moved window."
 )
+
+# A session that was due and did not give the infusion: made up for, never moved.
+MISSED_STATUSES = frozenset({TreatmentSession.Status.HELD, TreatmentSession.Status.NO_SHOW})
 
 # Course rules the database itself states, which an authorised override cannot set aside.
 NOT_OVERRIDABLE = frozenset({Rule.ONE_PER_DAY})
@@ -186,6 +192,11 @@ def session_reschedule(
     zone = clinic_zone()
     with booking_transaction():
         session = session_locked(session_id)
+        if session.status in MISSED_STATUSES:
+            message = MSG_HELD_NOT_MOVED.format(status=session.get_status_display().lower())
+            raise RuleViolation(
+                message, rule=Rule.SESSION_NOT_SCHEDULED, field="status", details={"instead": "make_up"}
+            )
         if session.status != TreatmentSession.Status.SCHEDULED:
             raise RuleViolation(MSG_NOT_SCHEDULED, rule=Rule.SESSION_NOT_SCHEDULED, field="status")
         protocol = session.course.protocol

@@ -52,6 +52,7 @@ class NewSession:
     starts_at: dt.datetime
     chair_id: int
     clinician_id: int
+    make_up_for_id: int | None = None
 
 
 def sessions_create(
@@ -79,6 +80,7 @@ def sessions_create(
                 starts_at=new.starts_at,
                 ends_at=ends_at,
                 local_date=new.starts_at.astimezone(zone).date(),
+                make_up_for_id=new.make_up_for_id,
             )
         )
     created = TreatmentSession.objects.bulk_create(rows)

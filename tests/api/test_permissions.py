@@ -248,6 +248,13 @@ ROWS = [
     # Not the session's day, not yet started, not checked in: the service refuses (409).
     Row("POST", "/api/v1/sessions/{session_a}/check-in/", expect(409, CLINIC_WIDE), {}),
     Row("POST", "/api/v1/sessions/{session_a}/no-show/", expect(409, CLINIC_WIDE), {}),
+    # A scheduled session is not missed: the allowed roles reach the rule (make_up_not_missed).
+    Row(
+        "POST",
+        "/api/v1/sessions/{session_a}/make-up/",
+        expect(409, CLINIC_WIDE),
+        lambda world, role: {"starts_at": (world.session_a.starts_at + dt.timedelta(days=14)).isoformat()},
+    ),
     Row("POST", "/api/v1/sessions/{session_a}/complete/", expect(409, ("clinician", "administrator")), {}),
     Row(
         "POST",

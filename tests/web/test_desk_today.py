@@ -10,6 +10,8 @@ from django.urls import reverse
 
 from audit.models import AuditEvent
 from clinic.models import TimeOff
+from sessions.services.lifecycle import session_cancel, session_hold
+from sessions.services.makeup import session_make_up
 from sessions.services.staff_time import time_off_record
 from tests.api.conftest import World, build_world
 from tests.conftest import at
@@ -61,3 +63,28 @@ def test_searching_a_patient_offers_the_matches_and_audits_them(world: World) ->
     html = response.content.decode()
     assert f'value="{world.patient_a.pk}"' in html and "Beta" not in html
     assert AuditEvent.objects.filter(channel=AuditEvent.Channel.WEB, patient_ids=[world.patient_a.pk]).exists()
+
+
+def test_courses_below_their_minimum_are_listed_until_a_make_up_restores_them(world: World, monday: dt.date) -> None:
+    sessions = list(world.course_a.sessions.order_by("sequence"))
+    minimum = world.course_a.protocol.induction_sessions_min
+    for session in sessions[minimum:]:
+        session_cancel(session_id=session.pk)
+    page = _front_desk(world).get(reverse("web:desk-today")).content.decode()
+    assert "Every course has its minimum of induction sessions." in page
+    assert f'id="short-course-{world.course_a.pk}"' not in page
+
+    session_hold(session_id=sessions[0].pk, reason="BP 170/104")
+
+    page = _front_desk(world).get(reverse("web:desk-today")).content.decode()
+    assert f'id="short-course-{world.course_a.pk}"' in page
+    assert f"{minimum - 1} of at least {minimum}" in page
+    assert f"{world.patient_a.first_name} {world.patient_a.last_name}" in page
+    event = AuditEvent.objects.filter(channel=AuditEvent.Channel.WEB, verb="desk_today").last()
+    assert event is not None and world.patient_a.pk in event.patient_ids
+
+    last = sessions[minimum - 1]
+    session_make_up(session_id=sessions[0].pk, starts_at=at(last.local_date + dt.timedelta(days=3), 10))
+
+    page = _front_desk(world).get(reverse("web:desk-today")).content.decode()
+    assert f'id="short-course-{world.course_a.pk}"' not in page

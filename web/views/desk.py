@@ -19,7 +19,7 @@ from ketaminecare.roles import Role
 from patients.models import Patient
 from patients.selectors import patients_visible_to
 from sessions.models import TreatmentSession
-from sessions.selectors import clinic_zone, day_bounds, sessions_visible_to, staff_visible
+from sessions.selectors import clinic_zone, courses_below_minimum, day_bounds, sessions_visible_to, staff_visible
 from sessions.services.staff_bookings import BookingToMove, bookings_outside
 from sessions.services.staff_time import time_off_record
 from web.pages import audit_shown, page
@@ -73,11 +73,14 @@ def desk_today(request: HttpRequest) -> HttpResponse:
         .order_by("starts_at")
     )
     to_move = bookings_outside(StaffMember.objects.all(), now=now)
-    audit_shown(request, [s.patient_id for s in arrivals] + [b.patient_id for b in to_move], verb="desk_today")
+    short = list(courses_below_minimum(request.user))
+    shown = [s.patient_id for s in arrivals] + [b.patient_id for b in to_move] + [c.patient_id for c in short]
+    audit_shown(request, shown, verb="desk_today")
     context = {
         "today": today,
         "arrivals": arrivals,
         "to_move": _described(to_move),
+        "below_minimum": short,
         "staff": staff_visible().filter(role__in=(Role.CLINICIAN, Role.THERAPIST)).order_by("display_name"),
         "day_ends": end,
     }

@@ -7,6 +7,8 @@ from typing import Any
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from api.measures.serializers import ProgressSerializer
+from api.sessions.serializers import CourseWarningSerializer
 from clinic.models import Chair, StaffMember, Weekday
 from courses.models import Course
 from courses.selectors import protocols_active
@@ -22,6 +24,7 @@ from ketaminecare.roles import Role
 from ketaminecare.rules import Rule
 from patients.models import Patient
 from sessions.models import TreatmentSession
+from sessions.selectors import InductionShortfall
 
 MAX_SESSIONS = 20
 
@@ -148,12 +151,34 @@ class CourseSessionSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+class CourseProgressSerializer(serializers.Serializer):
+    """A course's sessions by what became of them, its integration, and its scores against baseline."""
+
+    done = serializers.IntegerField(source="sessions_done", help_text="Sessions completed.")
+    held = serializers.IntegerField(source="sessions_held", help_text="Sessions held (not dosed).")
+    missed = serializers.IntegerField(source="no_shows", help_text="Sessions the patient did not come to.")
+    cancelled = serializers.IntegerField(source="sessions_cancelled")
+    scheduled = serializers.IntegerField(source="sessions_scheduled", help_text="Sessions still to come.")
+    integration_attended = serializers.IntegerField(help_text="Integration appointments attended.")
+    scores = serializers.SerializerMethodField(
+        help_text="Each instrument's latest score against the course's baseline: on a single course, for the "
+        "roles that read outcome measures (else null; also GET /api/v1/courses/{id}/progress/)."
+    )
+
+    @extend_schema_field(ProgressSerializer(many=True, allow_null=True))
+    def get_scores(self, course: Course) -> list[dict[str, Any]] | None:
+        progress = self.context.get("scores", {}).get(course.pk)
+        return None if progress is None else list(ProgressSerializer(progress, many=True).data)
+
+
 class CourseSerializer(serializers.ModelSerializer):
     patient_name = serializers.CharField(source="patient.full_name", read_only=True)
     protocol_name = serializers.CharField(source="protocol.name", read_only=True)
     sessions_done = serializers.IntegerField(read_only=True)
     no_shows = serializers.IntegerField(read_only=True)
     integration_attended = serializers.IntegerField(read_only=True)
+    progress = CourseProgressSerializer(source="*", read_only=True)
+    induction_incomplete = serializers.SerializerMethodField()
     sessions = CourseSessionSerializer(many=True, read_only=True)
 
     class Meta:
@@ -171,9 +196,28 @@ class CourseSerializer(serializers.ModelSerializer):
             "sessions_done",
             "no_shows",
             "integration_attended",
+            "progress",
+            "induction_incomplete_at",
+            "induction_incomplete",
             "sessions",
         ]
         read_only_fields = fields
+
+    @extend_schema_field(CourseWarningSerializer(allow_null=True))
+    def get_induction_incomplete(self, course: Course) -> dict[str, Any] | None:
+        """Counted from the sessions already prefetched: no query of its own."""
+        if course.induction_incomplete_at is None or course.status not in Course.ACTIVE_STATUSES:
+            return None
+        live = sum(
+            1
+            for session in course.sessions.all()
+            if session.phase == TreatmentSession.Phase.INDUCTION
+            and session.status in TreatmentSession.OCCUPYING_STATUSES
+        )
+        shortfall = InductionShortfall(
+            course_id=course.pk, live=live, minimum=int(course.protocol.induction_sessions_min)
+        )
+        return shortfall.as_dict()
 
 
 class CourseCancelInputSerializer(StrictSerializer):

@@ -15,9 +15,11 @@ from api.courses import serializers as s
 from api.inputs import validated_input
 from audit.hooks import AuditedViewMixin
 from courses.models import Course
+from ketaminecare.access.operations import may
 from ketaminecare.api.permissions import ActionRoles
 from ketaminecare.api.schema import error_responses
 from ketaminecare.api.serializers import IdFilter
+from measures.selectors import course_progress
 from sessions.scheduling import Preferences
 from sessions.selectors import courses_visible_to
 from sessions.services.booking import course_book_confirmed, course_plan_and_book
@@ -60,6 +62,17 @@ class CourseViewSet(AuditedViewMixin, mixins.ListModelMixin, mixins.RetrieveMode
 
     def get_queryset(self) -> Any:
         return courses_visible_to(self.request.user)
+
+    def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        """One course, with its scores against baseline for the roles that read outcome measures."""
+        course = self.get_object()
+        scores = {}
+        if may(request.user, "course_progress.get"):
+            progress = course_progress(course)
+            self.audit_touch(*(p.latest for p in progress))
+            scores[course.pk] = progress
+        context = {**self.get_serializer_context(), "scores": scores}
+        return Response(s.CourseSerializer(course, context=context).data)
 
     @extend_schema(
         summary="Preview a course: where each session would go (writes nothing)",

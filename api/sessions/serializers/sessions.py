@@ -57,6 +57,7 @@ class SessionSerializer(serializers.ModelSerializer):
             "completed_at",
             "cancelled_at",
             "revision",
+            "make_up_for",
             "window",
         ]
         read_only_fields = fields
@@ -87,6 +88,36 @@ class SessionRescheduleInputSerializer(StrictSerializer):
         max_length=MAX_TEXT,
         help_text="Sets a broken course rule aside (clinicians and administrators only), recorded for review.",
     )
+
+
+class SessionMakeUpInputSerializer(StrictSerializer):
+    starts_at = AwareDateTimeField()
+    chair = serializers.PrimaryKeyRelatedField(
+        queryset=active_chairs(), required=False, help_text="The missed session's chair unless given."
+    )
+    clinician = serializers.PrimaryKeyRelatedField(
+        queryset=active_clinicians(), required=False, help_text="The missed session's clinician unless given."
+    )
+
+
+class CourseWarningSerializer(serializers.Serializer):
+    """A course left with fewer live induction sessions than its protocol's minimum."""
+
+    rule = serializers.CharField()
+    message = serializers.CharField()
+    course = serializers.IntegerField()
+    live = serializers.IntegerField(help_text="Induction sessions scheduled, checked in or completed.")
+    minimum = serializers.IntegerField(help_text="The protocol's minimum of induction sessions.")
+
+
+class SessionCancelSerializer(SessionSerializer):
+    """The cancelled session, and the warning when its course fell below its induction minimum."""
+
+    course_warning = CourseWarningSerializer(allow_null=True, read_only=True)
+
+    class Meta(SessionSerializer.Meta):
+        fields = [*SessionSerializer.Meta.fields, "course_warning"]
+        read_only_fields = fields
 
 
 class RuleOverrideSerializer(serializers.Serializer):

@@ -17,9 +17,7 @@ from api.sessions import serializers as s
 from audit.hooks import AuditedViewMixin
 from ketaminecare.api.permissions import ActionRoles
 from ketaminecare.api.schema import error_responses
-from sessions.selectors import (
-    sessions_visible_to,
-)
+from sessions.selectors import course_shortfall, sessions_visible_to
 from sessions.services.common import OVERRIDE_PERMISSION
 from sessions.services.lifecycle import (
     session_cancel,
@@ -29,6 +27,7 @@ from sessions.services.lifecycle import (
     session_no_show,
     session_ride_home_confirm,
 )
+from sessions.services.makeup import session_make_up
 from sessions.services.requests import reschedule_request_create
 from sessions.services.reschedule import session_reschedule
 
@@ -80,13 +79,40 @@ class SessionViewSet(AuditedViewMixin, mixins.ListModelMixin, mixins.RetrieveMod
         }
         return Response(s.SessionRescheduleSerializer(body, context={"request": request}).data)
 
-    @extend_schema(summary="Cancel a session", request=s.ReasonInputSerializer)
+    @extend_schema(
+        summary="Cancel a session (the answer warns when its course falls below the induction minimum)",
+        request=s.ReasonInputSerializer,
+        responses={200: s.SessionCancelSerializer, **error_responses(400, 403, 404, 409)},
+    )
     @action(detail=True, methods=["post"])
     def cancel(self, request: Request, **_: Any) -> Response:
         session = self.get_object()
         data = validated_input(request, s.ReasonInputSerializer)
         session_cancel(session_id=session.pk, reason=data["reason"], actor=request.user)
-        return self._answer(session.pk)
+        body = dict(self.get_serializer(self.get_queryset().get(pk=session.pk)).data)
+        shortfall = course_shortfall(session.course_id)
+        body["course_warning"] = shortfall.as_dict() if shortfall else None
+        return Response(body)
+
+    @extend_schema(
+        summary="Book a make-up session for a held or no-show one (the missed one stays as it was)",
+        request=s.SessionMakeUpInputSerializer,
+        responses={201: s.SessionSerializer, **error_responses(400, 403, 404, 409)},
+    )
+    @action(detail=True, methods=["post"], url_path="make-up")
+    def make_up(self, request: Request, **_: Any) -> Response:
+        session = self.get_object()
+        data = validated_input(request, s.SessionMakeUpInputSerializer)
+        made_up = session_make_up(
+            session_id=session.pk,
+            starts_at=data["starts_at"],
+            chair_id=data["chair"].pk if data.get("chair") else None,
+            clinician_id=data["clinician"].pk if data.get("clinician") else None,
+            actor=request.user,
+        )
+        self.audit_touch(made_up)
+        body = self.get_serializer(self.get_queryset().get(pk=made_up.pk)).data
+        return Response(body, status=status.HTTP_201_CREATED)
 
     @extend_schema(summary="Check the patient in (on the session's day)", request=s.CheckInInputSerializer)
     @action(detail=True, methods=["post"], url_path="check-in")

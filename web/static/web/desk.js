@@ -238,6 +238,10 @@
     panel.querySelectorAll("#move-form button, [data-action], #cancel-form button").forEach(
       (button) => (button.disabled = api.status !== "scheduled"),
     );
+    // A held or no-show session is not moved: it is made up by a new session.
+    const missed = api.status === "held" || api.status === "no_show";
+    document.getElementById("make-up-form").hidden = !missed;
+    if (missed) document.getElementById("make-up-start").value = wall(api.start).slice(0, 16);
     // A maintenance series starts after the course's sessions: offered from three weeks on.
     const later = new Date(Date.parse(api.start) + 21 * 24 * 3600 * 1000);
     document.getElementById("maintenance-start").value = wall(later).slice(0, 16);
@@ -255,6 +259,20 @@
       chair: Number(document.getElementById("move-chair").value),
     };
     if (await move(state.selected.id, body)) panel.hidden = true;
+  });
+
+  document.getElementById("make-up-form").addEventListener("submit", async (submit) => {
+    submit.preventDefault();
+    if (!state.selected) return;
+    const body = { starts_at: instantOfInput(document.getElementById("make-up-start").value) };
+    const answer = await KC.api("POST", `${data.sessionsUrl}${state.selected.id}/make-up/`, body);
+    if (!answer.ok) {
+      KC.say(`Not booked: ${KC.errorText(answer.data)}`, "error");
+      return;
+    }
+    KC.say(`Make-up session booked for ${dayText(answer.data.starts_at)} ${timeText(answer.data.starts_at)}.`, "success");
+    panel.hidden = true;
+    calendar.refetchEvents();
   });
 
   const actions = {
@@ -309,7 +327,9 @@
   async function cancel(url, said) {
     const reason = document.getElementById("cancel-reason").value;
     const answer = await KC.api("POST", url, { reason });
-    KC.say(answer.ok ? said : KC.errorText(answer.data), answer.ok ? "success" : "error");
+    // A course left below its protocol's minimum of induction sessions is said with the cancellation.
+    const warning = answer.ok && answer.data.course_warning ? ` ${answer.data.course_warning.message}` : "";
+    KC.say(answer.ok ? said + warning : KC.errorText(answer.data), answer.ok ? "success" : "error");
     if (answer.ok) {
       panel.hidden = true;
       calendar.refetchEvents();
