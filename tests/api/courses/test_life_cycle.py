@@ -6,12 +6,16 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from measures.services import measure_record
 from sessions.models import TreatmentSession
+from sessions.services.booking import course_plan_and_book
 from sessions.services.lifecycle import session_cancel, session_hold
 from sessions.services.reschedule import MSG_HELD_NOT_MOVED
+from tests import factories
 from tests.api.conftest import World
 from tests.conftest import at
 
@@ -147,3 +151,27 @@ def test_a_course_reads_its_progress_and_a_clinician_its_scores(world: World):
     assert desk["scores"] is None and desk["held"] == 1
     listed = world.client("clinician").get("/api/v1/courses/").json()["results"]
     assert next(c for c in listed if c["id"] == world.course_a.pk)["progress"]["scores"] is None
+
+
+def test_the_course_list_reads_progress_and_marks_in_as_many_queries_for_more_courses(world: World, monday):
+    client = world.client("front_desk")
+
+    def list_queries() -> int:
+        with CaptureQueriesContext(connection) as queries:
+            answer = client.get("/api/v1/courses/")
+        assert answer.status_code == 200
+        return len(queries)
+
+    two = list_queries()
+    for name in ("Casey", "Drew"):
+        patient = factories.screened_patient(clinician=world.clinic.clinicians[0], first_name=name)
+        course = course_plan_and_book(
+            patient=patient, protocol=world.clinic.protocol, first_date=monday + dt.timedelta(days=21)
+        )
+        for session in course.sessions.order_by("-sequence")[:3]:
+            session_cancel(session_id=session.pk)
+
+    assert list_queries() == two
+    listed = client.get("/api/v1/courses/").json()["results"]
+    assert len(listed) == 4
+    assert sum(1 for c in listed if c["induction_incomplete"] is not None) == 2

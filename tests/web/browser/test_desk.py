@@ -13,6 +13,7 @@ from playwright.sync_api import Page, expect
 from clinic.models import ClosureDay
 from courses.models import Course
 from sessions.models import IntegrationWindow, TreatmentSession
+from sessions.services.lifecycle import session_cancel, session_hold
 from sessions.services.staff_time import time_off_record
 from tests import factories
 from tests.api.conftest import World, build_world
@@ -186,3 +187,35 @@ def test_the_front_desk_books_a_maintenance_series_from_a_session_and_cancels_a_
     world.session_b.refresh_from_db()
     assert world.session_b.status == TreatmentSession.Status.CANCELLED
     expect(page.locator(f'[data-event-id="session-{world.session_b.pk}"]')).to_have_count(0)
+
+
+def test_the_front_desk_makes_up_a_held_session_and_hears_when_a_cancel_leaves_a_course_short(
+    page: Page, world: World, monday: dt.date
+) -> None:
+    session_hold(session_id=world.session_a.pk, reason="BP 170/104 before dosing")
+    _open_day(page, world, monday)
+    page.locator(f'[data-event-id="session-{world.session_a.pk}"]').click()
+    expect(page.locator("#make-up-form")).to_be_visible()
+    expect(page.locator("#move-form button")).to_be_disabled()
+    assert_accessible(page)
+    last = world.course_a.sessions.order_by("-sequence").first()
+    assert last is not None
+    day = last.local_date + dt.timedelta(days=7 - last.local_date.weekday())
+    page.get_by_label("Make-up session").fill(f"{day.isoformat()}T10:00")
+    page.get_by_role("button", name="Book the make-up").click()
+    expect(page.locator("#notice .success")).to_contain_text("Make-up session booked")
+    made_up = TreatmentSession.objects.get(make_up_for=world.session_a)
+    assert made_up.starts_at == at(day, 10) and made_up.status == TreatmentSession.Status.SCHEDULED
+
+    # Patient B's course: cancel until one session below the protocol's minimum.
+    sessions = list(world.course_b.sessions.order_by("sequence"))
+    minimum = world.course_b.protocol.induction_sessions_min
+    for session in sessions[minimum:]:
+        session_cancel(session_id=session.pk)
+    page.reload()
+    page.wait_for_load_state("networkidle")
+    page.locator(f'[data-event-id="session-{world.session_b.pk}"]').click()
+    page.get_by_label("Reason to cancel").fill("Patient unwell")
+    page.get_by_role("button", name="Cancel this session").click()
+    expect(page.locator("#notice .success")).to_contain_text(f"at least {minimum}")
+    assert Course.objects.get(pk=world.course_b.pk).induction_incomplete_at is not None
