@@ -29,6 +29,7 @@ CONSTRAINT_RULES = {
     "appointment_no_therapist_overlap": Rule.THERAPIST_UNAVAILABLE,
     "appointment_one_active_per_window": Rule.WINDOW_ALREADY_BOOKED,
     "course_one_active_per_patient": Rule.ONE_ACTIVE_COURSE,
+    "session_one_make_up": Rule.MAKE_UP_EXISTS,
 }
 
 # The staff table, named here so that this module needs nothing from sessions.models.

@@ -19,7 +19,9 @@ from ketaminecare.errors import BookingConflict, RuleViolation
 from sessions.models import TreatmentSession
 from sessions.scheduling import Rule
 from sessions.services.booking import course_book
+from sessions.services.lifecycle import session_hold
 from sessions.services.maintenance import maintenance_series_book
+from sessions.services.makeup import session_make_up
 from sessions.services.proposal import SessionRequest
 from tests import factories
 from tests.conftest import at
@@ -163,6 +165,36 @@ def test_twenty_maintenance_bookings_for_one_patient_in_different_chairs_one_win
 
     assert_one_winner_rest_conflict(results, errors, Rule.PATIENT_UNAVAILABLE)
     assert TreatmentSession.objects.filter(patient=patient, starts_at=when).count() == 1
+    assert_no_overlaps()
+
+
+def test_twenty_make_ups_of_one_held_session_book_one(monday, now):
+    clinic = factories.clinic(chairs=THREADS, clinicians=THREADS)
+    patient = factories.screened_patient(clinician=clinic.clinicians[0])
+    course = course_book(
+        patient=patient,
+        protocol=clinic.protocol,
+        sessions=requests(monday, clinic.chairs[0], clinic.clinicians[0]),
+        now=now,
+    )
+    held = course.sessions.get(sequence=1)
+    session_hold(session_id=held.pk, reason="BP 170/104", now=now)
+    when = at(monday + dt.timedelta(days=14), 9)
+
+    results, errors = race(
+        [
+            lambda ch=chair, cl=clinician: session_make_up(
+                session_id=held.pk, starts_at=when, chair_id=ch.pk, clinician_id=cl.pk, now=now
+            )
+            for chair, clinician in zip(clinic.chairs, clinic.clinicians, strict=True)
+        ]
+    )
+
+    # The course lock serialises them: the first books, the others find its make-up.
+    assert len(results) == 1, errors
+    assert all(type(error) is RuleViolation for error in errors), [repr(e) for e in errors]
+    assert {error.rule for error in errors if isinstance(error, RuleViolation)} == {Rule.MAKE_UP_EXISTS}
+    assert TreatmentSession.objects.filter(make_up_for=held).count() == 1
     assert_no_overlaps()
 
 
