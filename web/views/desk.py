@@ -12,7 +12,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
-from clinic.models import Chair, StaffMember
+from clinic.models import Chair, ClinicHours, StaffMember
 from courses.selectors import protocols_active
 from ketaminecare.errors import DomainError
 from ketaminecare.roles import Role
@@ -41,6 +41,7 @@ def desk(request: HttpRequest) -> HttpResponse:
         "clinic_zone": zone.key,
         "first_date": first.isoformat(),
         "view": "week" if request.GET.get("view") == "week" else "day",
+        "closed_days": _closed_weekdays(),
         "chairs": [{"id": c.pk, "title": c.name} for c in Chair.objects.filter(is_active=True).order_by("name")],
         "clinicians": [
             {"id": m.pk, "title": m.display_name}
@@ -49,6 +50,15 @@ def desk(request: HttpRequest) -> HttpResponse:
         "protocols": protocols_active().order_by("name"),
     }
     return render(request, "web/desk.html", context)
+
+
+def _closed_weekdays() -> str:
+    """The weekdays the clinic never opens, as the calendar counts them (0 is Sunday): the week
+    view leaves them out. Every day is shown when no opening hours are set at all."""
+    open_days = set(ClinicHours.objects.values_list("weekday", flat=True))
+    if not open_days:
+        return ""
+    return ",".join(str((weekday + 1) % 7) for weekday in range(7) if weekday not in open_days)
 
 
 def _date_param(request: HttpRequest, name: str) -> dt.date | None:

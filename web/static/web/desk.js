@@ -143,6 +143,7 @@
     slotMinTime: "07:00:00", slotMaxTime: "20:00:00", scrollTime: "08:00:00",
     allDaySlot: false, nowIndicator: true, editable: false, eventDurationEditable: false,
     datesAboveResources: true, firstDay: 1,
+    hiddenDays: data.closedDays ? data.closedDays.split(",").map(Number) : [],
     selectable: true,
     eventDrop: onDrop,
     eventClick: (info) => select(info.event),
