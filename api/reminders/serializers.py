@@ -4,13 +4,16 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
-from reminders.models import InboundMessage, Reminder
+from reminders.models import DeliveryStatus, InboundMessage, Reminder
 
 
 class ReminderSerializer(serializers.ModelSerializer):
     fallback: serializers.PrimaryKeyRelatedField[Reminder] = serializers.PrimaryKeyRelatedField(
         read_only=True, allow_null=True, help_text="The email sent in its place when this SMS was not delivered."
     )
+
+    # Empty until the provider reports on the message (and always for email).
+    delivery_status = serializers.ChoiceField(choices=DeliveryStatus.choices, allow_blank=True, read_only=True)
 
     class Meta:
         model = Reminder
