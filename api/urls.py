@@ -11,4 +11,5 @@ urlpatterns = [
     path("", include("api.sessions.urls")),
     path("", include("api.calendars.urls")),
     path("", include("api.measures.urls")),
+    path("", include("api.reminders.urls")),
 ]

@@ -156,7 +156,7 @@ def _ratio(results: dict[str, Any], group: str, page: str, json_name: str) -> fl
     return results[group][page]["median_ms"] / results[group][json_name]["median_ms"]
 
 
-def section(results: dict[str, Any], *, command: str, week: dt.date) -> str:
+def section(results: dict[str, Any], *, command: str, week: dt.date, load: str) -> str:
     machine = _machine()
     desk_ratio = _ratio(results, "desk", "calendar page + its calendar request", "JSON calendar, same week")
     board_ratio = _ratio(results, "board", "window board (HTML)", "JSON calendar, same week's windows")
@@ -171,6 +171,7 @@ def section(results: dict[str, Any], *, command: str, week: dt.date) -> str:
         f"- date: {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC; machine: {machine['nproc']} CPUs "
         f"({machine['cpu']}), {machine['ram']} RAM; Python {platform.python_version()}",
         f"- command: `{command}`",
+        f"- load average (1 min) before and after: {load} (other work on the machine slows the figures)",
         "",
         "| request | median (ms) | p95 (ms) | queries | bytes |",
         "| --- | ---: | ---: | ---: | ---: |",
@@ -206,10 +207,12 @@ def main(argv: list[str] | None = None) -> None:
     settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "testserver"]
     if args.prepare:
         prepare(args.prepare)
+    load_before = os.getloadavg()[0]
     results = run_server(week=args.week, repeat=args.repeat, warmup=args.warmup)
     results["browser"] = run_browser(week=args.week, runs=args.browser_runs, expected=results["events"])
     command = "python -m bench.web " + " ".join(argv if argv is not None else sys.argv[1:])
-    text = section(results, command=command.strip(), week=args.week)
+    load = f"{load_before:.1f} and {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs"
+    text = section(results, command=command.strip(), week=args.week, load=load)
     print(text)
     print(f"{connection.vendor}, {platform.machine()}", file=sys.stderr)
     if not args.no_write:

@@ -55,6 +55,8 @@ class SessionDetails(TypedDict, total=False):
     course_id: int
     sequence: int
     ride_home_confirmed: bool
+    # The patient confirmed they will come (an SMS reply C or YES).
+    confirmed: bool
     # Present only for the roles that may read why a session was held.
     hold_reason: str
 
@@ -65,6 +67,7 @@ class WindowDetails(TypedDict):
 
 class AppointmentDetails(TypedDict):
     window_id: int
+    confirmed: bool
 
 
 class ClosureDetails(TypedDict):

@@ -47,14 +47,14 @@ SESSION_FIELDS = (
     "id", "phase", "status", "starts_at", "ends_at", "revision", "chair_id", "chair__name",
     "clinician_id", "clinician__display_name", "patient_id", "patient__first_name", "patient__last_name",
 )
-SESSION_DETAIL_FIELDS = ("course_id", "sequence", "ride_home_confirmed")
+SESSION_DETAIL_FIELDS = ("course_id", "sequence", "ride_home_confirmed", "confirmed_at")
 WINDOW_FIELDS = (
     "id", "session_id", "opens_at", "closes_at", "cancelled_at", "revision",
     "patient_id", "patient__first_name", "patient__last_name", "booked",
 )
 APPOINTMENT_FIELDS = (
     "id", "window_id", "status", "starts_at", "ends_at", "revision", "therapist_id", "therapist__display_name",
-    "patient_id", "patient__first_name", "patient__last_name",
+    "patient_id", "patient__first_name", "patient__last_name", "confirmed_at",
 )
 # fmt: on
 
@@ -151,9 +151,14 @@ def _sessions(scope: Scope, zone: ZoneInfo, people: People) -> list[Row]:
         kind = MAINTENANCE_SESSION if phase == maintenance else SESSION
         details: SessionDetails | None = None
         if scope.details:
-            details = {"course_id": row[13], "sequence": row[14], "ride_home_confirmed": row[15]}
+            details = {
+                "course_id": row[13],
+                "sequence": row[14],
+                "ride_home_confirmed": row[15],
+                "confirmed": row[16] is not None,
+            }
             if scope.hold_reason:
-                details["hold_reason"] = row[16]
+                details["hold_reason"] = row[17]
         event = Event(
             kind=kind,
             id=pk,
@@ -234,6 +239,7 @@ def _appointments(scope: Scope, zone: ZoneInfo, people: People) -> list[Row]:
         patient_id,
         first,
         last,
+        confirmed_at,
     ) in qs.order_by("starts_at", "id").values_list(*APPOINTMENT_FIELDS):
         patient, suffix = people.patient(patient_id, first, last)
         event = Event(
@@ -247,7 +253,7 @@ def _appointments(scope: Scope, zone: ZoneInfo, people: People) -> list[Row]:
             revision=revision,
             therapist=people.member(therapist_id, therapist),
             patient=patient,
-            details={"window_id": window_id},
+            details={"window_id": window_id, "confirmed": confirmed_at is not None},
         )
         out.append((starts_at, event))
     return out

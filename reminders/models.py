@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
@@ -73,6 +74,18 @@ NOTICE_FAMILIES: tuple[tuple[str, tuple[str, ...], str, str], ...] = (
 class Channel(models.TextChoices):
     SMS = "sms", "SMS"
     EMAIL = "email", "Email"
+
+
+class DeliveryStatus(models.TextChoices):
+    """What a provider's status callback says of a message it accepted."""
+
+    DELIVERED = "delivered", "Delivered"
+    UNDELIVERED = "undelivered", "Undelivered"
+    FAILED = "failed", "Failed"
+
+
+# The delivery outcomes the front desk follows up (a call, a corrected number).
+DELIVERY_PROBLEMS = (DeliveryStatus.UNDELIVERED, DeliveryStatus.FAILED)
 
 
 class ReminderRule(models.Model):
@@ -187,6 +200,13 @@ class Reminder(models.Model):
     lease_until = models.DateTimeField(null=True, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
     provider_message_id = models.CharField(max_length=200, blank=True)
+    # What the provider's status callback said of a sent SMS, and when (reminders.services.delivery).
+    delivery_status = models.CharField(max_length=20, choices=DeliveryStatus.choices, blank=True)
+    delivery_updated_at = models.DateTimeField(null=True, blank=True)
+    # The SMS this email stands in for, when that SMS was not delivered: a fallback never falls back.
+    fallback_for = models.OneToOneField(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="fallback"
+    )
     # Why it failed, was cancelled or skipped. Never a name, a phone number or an address.
     last_error = models.CharField(max_length=300, blank=True)
     cancelled_at = models.DateTimeField(null=True, blank=True)
@@ -203,6 +223,10 @@ class Reminder(models.Model):
                 fields=["lease_until"], condition=Q(status__in=["claimed", "sending"]), name="reminder_leased_lease"
             ),
             models.Index(fields=["status", "due_at"], name="reminder_status_due"),
+            # The status callback finds its message by the provider's id.
+            models.Index(
+                fields=["provider_message_id"], condition=~Q(provider_message_id=""), name="reminder_provider_message"
+            ),
         ]
         constraints = [
             models.CheckConstraint(
@@ -259,3 +283,50 @@ class Reminder(models.Model):
 
     def __str__(self) -> str:
         return f"Reminder {self.pk} {self.kind} by {self.channel} due {self.due_at:%Y-%m-%d %H:%M} ({self.status})"
+
+
+class InboundMessage(models.Model):
+    """One SMS a patient (or an unknown number) sent the clinic, and what was done with it.
+
+    ``provider_id`` is unique: a provider that delivers the same message twice (a retried webhook)
+    finds the first row and nothing happens again. A reply the service understood (confirm, change,
+    opt out or in) is recorded with its ``action``; anything else waits in the front desk's inbox
+    as ``new`` until someone marks it handled. The text is the patient's own words: staff only.
+    """
+
+    class Status(models.TextChoices):
+        NEW = "new", "New (front desk to read)"
+        HANDLED = "handled", "Handled"
+
+    class Action(models.TextChoices):
+        CONFIRMED = "confirmed", "Confirmed the visit"
+        CHANGE_REQUESTED = "change_requested", "Asked for a change"
+        OPTED_OUT = "opted_out", "Opted out of SMS"
+        OPTED_IN = "opted_in", "Opted back in to SMS"
+        INBOX = "inbox", "For the front desk"
+
+    provider_id = models.CharField(max_length=200, unique=True)
+    from_number = models.CharField(max_length=32)
+    body = models.TextField(blank=True, max_length=1600)
+    received_at = models.DateTimeField()
+    patient = models.ForeignKey(
+        Patient, null=True, blank=True, on_delete=models.SET_NULL, related_name="inbound_messages"
+    )
+    # The message it answers (the latest SMS sent to that number about a visit), when there is one.
+    in_reply_to = models.ForeignKey(Reminder, null=True, blank=True, on_delete=models.SET_NULL, related_name="replies")
+    action = models.CharField(max_length=20, choices=Action.choices)
+    # Why a keyword could not be acted on (the visit is over, a request is already open).
+    note = models.CharField(max_length=300, blank=True)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.NEW)
+    handled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    handled_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-received_at", "-id"]
+        indexes = [models.Index(fields=["status", "received_at"], name="inbound_status_received")]
+
+    def __str__(self) -> str:
+        return f"Inbound SMS {self.pk} ({self.action}, {self.status})"

@@ -40,9 +40,9 @@ class CalendarEventSerializer(serializers.Serializer):
         allow_null=True,
         help_text=(
             "By type. Session, for front desk, clinicians and administrators: course_id, sequence, "
-            "ride_home_confirmed, and hold_reason for clinicians and administrators; "
-            "for the patient: course_id, sequence, ride_home_confirmed; "
-            "for therapists: null. Integration window: session_id. Integration appointment: window_id. "
+            "ride_home_confirmed, confirmed (the patient confirmed by SMS), and hold_reason for clinicians and "
+            "administrators; for the patient: course_id, sequence, ride_home_confirmed, confirmed; "
+            "for therapists: null. Integration window: session_id. Integration appointment: window_id, confirmed. "
             "Closure: reason."
         ),
     )

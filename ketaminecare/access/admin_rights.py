@@ -49,6 +49,8 @@ ADMIN_RIGHTS: dict[str, dict[str, str]] = {
     L.REMINDER_RULE:      _row("",        "",       "",       "vacd"),
     # Failed reminders are the front desk's to follow up and send again.
     L.REMINDER:           _row("vc",      "vc",     "",       "vc"),
+    # The SMS inbox: read, and marked handled (the admin's action, through the service).
+    L.INBOUND_MESSAGE:    _row("vc",      "",       "",       "vc"),
     L.API_TOKEN:          _row("",        "",       "",       "v"),
     L.ACCESS_ATTEMPT:     _row("",        "",       "",       "vd"),
     L.ACCESS_LOG:         _row("",        "",       "",       "v"),

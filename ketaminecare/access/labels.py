@@ -35,6 +35,7 @@ MEASURE_ALERT = "measures.measurealert"
 # Reminders
 REMINDER_RULE = "reminders.reminderrule"
 REMINDER = "reminders.reminder"
+INBOUND_MESSAGE = "reminders.inboundmessage"
 
 # Sign-in, the audit trail, Django's own
 API_TOKEN = "accounts.apitoken"  # noqa: S105 (a model label, not a secret)

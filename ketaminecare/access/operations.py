@@ -69,6 +69,14 @@ OPERATIONS: dict[str, dict[str, frozenset[str]]] = {
     "course_progress":     {"get": CLINICAL | {PT}},
     # Acknowledging an alert says a clinician has taken it on: clinicians only.
     "measure_alerts":      {"list": CLINICAL, "retrieve": CLINICAL, "acknowledge": frozenset({CL})},
+    # The front desk's follow-up: reminders failed or not delivered (?follow_up=true), and the
+    # patients' SMS replies no keyword answered (the inbox).
+    "reminders":           {"list": CONFIGURERS},
+    "sms_inbox":           {"list": CONFIGURERS, "retrieve": CONFIGURERS, "handle": CONFIGURERS},
+    # The SMS provider's webhooks: open to anyone, authenticated by the provider's signature
+    # (reminders.inbound); closed (404) while SMS_WEBHOOK_SECRET is unset.
+    "sms.inbound":         {"post": OPEN},
+    "sms.status":          {"post": OPEN},
     "windows":             {"list": EVERYONE, "retrieve": EVERYONE, "free_slots": STAFF,
                             "book": CLINIC_WIDE | {TH}},
     "appointments":        {"list": EVERYONE, "retrieve": EVERYONE, "move": CLINIC_WIDE | {TH},
@@ -115,6 +123,8 @@ RESOURCE_RECORDS: dict[str, tuple[str, str | None]] = {
     "course_progress": (L.COURSE, None),
     "measure_alerts": (L.MEASURE_ALERT, None),
     "windows": (L.WINDOW, None),
+    "reminders": (L.REMINDER, None),
+    "sms_inbox": (L.INBOUND_MESSAGE, None),
     "appointments": (L.APPOINTMENT, None),
     "feeds.rotate": (L.CALENDAR_FEED, None),
     "feeds.revoke": (L.CALENDAR_FEED, None),

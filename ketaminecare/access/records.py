@@ -55,6 +55,8 @@ SCOPES: dict[str, dict[str, str]] = {
     L.MEASURE_ALERT:      _row(NONE,      ALL,           NONE,              ALL,          NONE),
     L.REMINDER_RULE:      _row(NONE,      NONE,          NONE,              ALL,          NONE),
     L.REMINDER:           _row(ALL,       ALL,           NONE,              ALL,          NONE),
+    # Patients' SMS replies are the front desk's inbox (a patient's own words: not the therapists').
+    L.INBOUND_MESSAGE:    _row(ALL,       NONE,          NONE,              ALL,          NONE),
     L.API_TOKEN:          _row("user",    "user",        "user",            ALL,          "user"),
     L.ACCESS_ATTEMPT:     _row(NONE,      NONE,          NONE,              ALL,          NONE),
     L.ACCESS_LOG:         _row(NONE,      NONE,          NONE,              ALL,          NONE),

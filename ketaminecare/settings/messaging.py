@@ -91,3 +91,11 @@ DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "reminders@clinic.inva
 # /metrics/ (Prometheus text format) answers only a scraper that sends this bearer token; unset,
 # the route answers 404.
 METRICS_TOKEN = os.environ.get("METRICS_TOKEN", "")
+# Two-way SMS (docs/sms.md): the provider's webhooks /api/v1/sms/inbound/ and /api/v1/sms/status/
+# check the provider's signature with this secret (Twilio: the account's auth token). Unset, both
+# routes answer 404: nothing is open by default.
+SMS_WEBHOOK_SECRET = os.environ.get("SMS_WEBHOOK_SECRET", "")
+SMS_INBOUND_ADAPTER = os.environ.get("SMS_INBOUND_ADAPTER", "reminders.inbound.TwilioAdapter")
+# The public URL the provider calls, when the service sits behind a proxy that changes the scheme
+# or host (the signature covers the URL the provider used): e.g. https://clinic.example.org.
+SMS_WEBHOOK_BASE_URL = os.environ.get("SMS_WEBHOOK_BASE_URL", "")

@@ -218,7 +218,9 @@ def integration_appointment_move(
         previous_therapist_id = appointment.therapist_id
         appointment.starts_at, appointment.ends_at, appointment.therapist = starts_at, ends_at, therapist
         appointment.revision += 1
-        appointment.save(update_fields=["starts_at", "ends_at", "therapist", "revision"])
+        # A confirmation was of the old time: the patient confirms the new one again.
+        appointment.confirmed_at = None
+        appointment.save(update_fields=["starts_at", "ends_at", "therapist", "confirmed_at", "revision"])
         signals.appointment_changed.send(
             sender=IntegrationAppointment,
             appointment_id=appointment.pk,

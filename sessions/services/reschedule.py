@@ -101,7 +101,20 @@ def _session_move(
     session.chair_id = chair_id
     session.clinician_id = clinician_id
     session.revision += 1
-    session.save(update_fields=["starts_at", "ends_at", "local_date", "chair", "clinician", "revision", "updated_at"])
+    # A confirmation was of the old time: the patient confirms the new one again.
+    session.confirmed_at = None
+    session.save(
+        update_fields=[
+            "starts_at",
+            "ends_at",
+            "local_date",
+            "chair",
+            "clinician",
+            "confirmed_at",
+            "revision",
+            "updated_at",
+        ]
+    )
 
 
 def _window_follow(
@@ -162,7 +175,8 @@ def _appointment_follow(
         return False
     appointment.starts_at, appointment.ends_at = starts_at, ends_at
     appointment.revision += 1
-    appointment.save(update_fields=["starts_at", "ends_at", "revision"])
+    appointment.confirmed_at = None
+    appointment.save(update_fields=["starts_at", "ends_at", "confirmed_at", "revision"])
     return True
 
 

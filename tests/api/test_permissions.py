@@ -24,6 +24,7 @@ from clinic.models import TimeOff, WorkingHours
 from ketaminecare.roles import Role
 from measures.services import measure_record
 from patients.models import Screening
+from reminders.models import InboundMessage
 from sessions.models import RescheduleRequest, TreatmentSession
 from tests import factories
 from tests.api.conftest import ROLES, World
@@ -86,6 +87,7 @@ def ids(world: World) -> dict[str, Any]:
         "token_a": world.extra["token_a"].pk,
         "measure_a": world.extra["measure_a"].pk,
         "alert_a": world.extra["alert_a"].pk,
+        "inbound_a": world.extra["inbound_a"].pk,
     }
 
 
@@ -328,6 +330,15 @@ ROWS = [
     Row("GET", "/api/v1/measure-alerts/", expect(200, CLINICAL)),
     Row("GET", "/api/v1/measure-alerts/{alert_a}/", expect(200, CLINICAL)),
     Row("POST", "/api/v1/measure-alerts/{alert_a}/acknowledge/", expect(200, ("clinician",)), {"note": "Called."}),
+    # The front desk's follow-up: reminders not delivered, and the SMS inbox.
+    Row("GET", "/api/v1/reminders/?follow_up=true", expect(200, CONFIGURERS)),
+    Row("GET", "/api/v1/sms/inbox/", expect(200, CONFIGURERS)),
+    Row("GET", "/api/v1/sms/inbox/{inbound_a}/", expect(200, CONFIGURERS)),
+    Row("POST", "/api/v1/sms/inbox/{inbound_a}/handle/", expect(200, CONFIGURERS), {}),
+    # The provider's webhooks are open to anyone and closed (404) while no SMS_WEBHOOK_SECRET is
+    # set, as here; their signature check is tested in tests/api/reminders/test_sms_api.py.
+    Row("POST", "/api/v1/sms/inbound/", dict.fromkeys(ROLES, 404), {}),
+    Row("POST", "/api/v1/sms/status/", dict.fromkeys(ROLES, 404), {}),
 ]
 
 
@@ -360,6 +371,15 @@ def matrix_world(world: World) -> World:
         patient=world.patient_a, instrument="phq9", answers=[1, 1, 1, 0, 0, 0, 0, 0, 1], entered_by=None
     )
     world.extra["measure_a"], world.extra["alert_a"] = recorded.measure, recorded.alert
+    # Patient A's SMS that no keyword answered: a row of the front desk's inbox.
+    world.extra["inbound_a"] = InboundMessage.objects.create(
+        provider_id="SM-matrix",
+        from_number=world.patient_a.phone,
+        body="Can I bring my sister?",
+        received_at=timezone.now(),
+        patient=world.patient_a,
+        action=InboundMessage.Action.INBOX,
+    )
     return world
 
 
@@ -391,6 +411,7 @@ def test_every_endpoint_of_the_url_conf_is_in_the_matrix():
             "token_a",
             "measure_a",
             "alert_a",
+            "inbound_a",
         ):
             template = template.replace("{" + name + "}", "{id}")
         template = template.replace("{feed_token}", "{token}")

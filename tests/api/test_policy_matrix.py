@@ -42,7 +42,12 @@ REFUSED = (401, 403, 404)
 
 # What a service answers to one allowed role whatever the policy: this administrator login has no
 # staff record, so no calendar feed of its own to issue (400).
-SERVICE_ANSWERS: dict[tuple[str, str], dict[str, int]] = {("POST", "/api/v1/feeds/"): {"administrator": 400}}
+# The SMS webhooks, open to anyone, answer 404 while no SMS_WEBHOOK_SECRET is set (as here).
+SERVICE_ANSWERS: dict[tuple[str, str], dict[str, int]] = {
+    ("POST", "/api/v1/feeds/"): {"administrator": 400},
+    ("POST", "/api/v1/sms/inbound/"): dict.fromkeys(ROLES, 404),
+    ("POST", "/api/v1/sms/status/"): dict.fromkeys(ROLES, 404),
+}
 
 # Sentinels in every private field: text where the field holds text, else a value whose key must
 # not appear in an answer to a role the field is hidden from.

@@ -29,7 +29,7 @@ from ketaminecare.access.fields import PRIVATE_FIELDS, hidden_fields
 from ketaminecare.access.records import SCOPES, scope_q
 from ketaminecare.roles import Role, user_roles
 from measures.services import measure_record
-from reminders.models import ReminderKind, ReminderRule
+from reminders.models import InboundMessage, ReminderKind, ReminderRule
 from sessions.models import RuleOverride
 from sessions.services.integration import window_appointment_book
 from tests import factories
@@ -73,6 +73,14 @@ def admin_world(world: World) -> World:
         session=world.session_a, rule="min_gap", reason="Travel", authorised_by=clinic.clinicians[0].user
     )
     ReminderRule.objects.create(protocol=clinic.protocol, kind=ReminderKind.values[0], minutes_before=90)
+    InboundMessage.objects.create(
+        provider_id="SM-admin",
+        from_number=world.patient_a.phone,
+        body="Can I bring my sister?",
+        received_at=timezone.now(),
+        patient=world.patient_a,
+        action=InboundMessage.Action.INBOX,
+    )
     AccessAttempt.objects.create(username="someone", ip_address="10.0.0.1", failures_since_start=1)
     AccessLog.objects.create(username="someone", ip_address="10.0.0.1", attempt_time=timezone.now())
     AccessFailureLog.objects.create(username="someone", ip_address="10.0.0.1", attempt_time=timezone.now())

@@ -199,7 +199,12 @@ def test_therapist_sees_no_sessions_and_only_their_own_appointments(clinic: fact
     # The front desk books around a held session but never reads why it was held.
     front_desk = calendar(client_for(clinic.front_desk.user), start, end)
     desk = {s["id"]: s["details"] for s in by_type(front_desk, "session")}
-    assert desk[held.pk] == {"course_id": held.course_id, "sequence": held.sequence, "ride_home_confirmed": False}
+    assert desk[held.pk] == {
+        "course_id": held.course_id,
+        "sequence": held.sequence,
+        "ride_home_confirmed": False,
+        "confirmed": False,
+    }
     assert "Blood pressure" not in str(front_desk)
 
 

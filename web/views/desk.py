@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import datetime as dt
 from typing import Any
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
-from clinic.models import Chair, StaffMember
+from clinic.models import Chair, ClinicHours, StaffMember
 from courses.selectors import protocols_active
 from ketaminecare.errors import DomainError
 from ketaminecare.roles import Role
@@ -37,10 +39,13 @@ def desk(request: HttpRequest) -> HttpResponse:
     one calendar reader, the booking and reschedule services), signed in by this session."""
     zone = clinic_zone()
     first = _date_param(request, "date") or timezone.now().astimezone(zone).date()
+    view = "week" if request.GET.get("view") == "week" else "day"
     context = {
         "clinic_zone": zone.key,
         "first_date": first.isoformat(),
-        "view": "week" if request.GET.get("view") == "week" else "day",
+        "view": view,
+        "first_events": _first_events_url(first, view, zone),
+        "closed_days": _closed_weekdays(),
         "chairs": [{"id": c.pk, "title": c.name} for c in Chair.objects.filter(is_active=True).order_by("name")],
         "clinicians": [
             {"id": m.pk, "title": m.display_name}
@@ -49,6 +54,35 @@ def desk(request: HttpRequest) -> HttpResponse:
         "protocols": protocols_active().order_by("name"),
     }
     return render(request, "web/desk.html", context)
+
+
+# What the calendar's first view asks of the API (desk.js asks it in the same words).
+FIRST_EVENT_TYPES = "session,maintenance_session,closure"
+
+
+def _first_events_url(first: dt.date, view: str, zone: Any) -> str:
+    """The calendar request the page's script makes first, so that the page can ask the browser
+    to start it while the scripts still load (a preload the script's own request then uses).
+    The range is the view's, from local midnight: a day, or the week from Monday."""
+    start_day = first - dt.timedelta(days=first.weekday()) if view == "week" else first
+    days = 7 if view == "week" else 1
+    start = dt.datetime.combine(start_day, dt.time(0), tzinfo=zone)
+    end = dt.datetime.combine(start_day + dt.timedelta(days=days), dt.time(0), tzinfo=zone)
+
+    def iso(instant: dt.datetime) -> str:  # as the script's toISOString() writes it
+        return instant.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+
+    query = urlencode({"start": iso(start), "end": iso(end), "type": FIRST_EVENT_TYPES})
+    return f"{reverse('calendar')}?{query}"
+
+
+def _closed_weekdays() -> str:
+    """The weekdays the clinic never opens, as the calendar counts them (0 is Sunday): the week
+    view leaves them out. Every day is shown when no opening hours are set at all."""
+    open_days = set(ClinicHours.objects.values_list("weekday", flat=True))
+    if not open_days:
+        return ""
+    return ",".join(str((weekday + 1) % 7) for weekday in range(7) if weekday not in open_days)
 
 
 def _date_param(request: HttpRequest, name: str) -> dt.date | None:

@@ -145,6 +145,7 @@ class CourseSessionSerializer(serializers.ModelSerializer):
             "chair",
             "clinician",
             "ride_home_confirmed",
+            "confirmed_at",
             "window_opens_at",
             "window_closes_at",
         ]

@@ -68,6 +68,7 @@ class FreeSlotSerializer(serializers.Serializer):
 class AppointmentSerializer(serializers.ModelSerializer):
     patient = PatientContactSerializer(read_only=True)
     therapist_name = serializers.CharField(source="therapist.display_name", read_only=True)
+    confirmed = serializers.SerializerMethodField(help_text="Whether the patient confirmed they will come.")
 
     class Meta:
         model = IntegrationAppointment
@@ -82,10 +83,15 @@ class AppointmentSerializer(serializers.ModelSerializer):
             "status",
             "cancelled_at",
             "cancel_reason",
+            "confirmed",
+            "confirmed_at",
             "revision",
             "created_at",
         ]
         read_only_fields = fields
+
+    def get_confirmed(self, appointment: IntegrationAppointment) -> bool:
+        return appointment.confirmed_at is not None
 
 
 class AppointmentBookInputSerializer(StrictSerializer):

@@ -34,6 +34,7 @@ class SessionSerializer(serializers.ModelSerializer):
     chair_name = serializers.CharField(source="chair.name", read_only=True)
     clinician_name = serializers.CharField(source="clinician.display_name", read_only=True)
     window = serializers.SerializerMethodField()
+    confirmed = serializers.SerializerMethodField(help_text="Whether the patient confirmed they will come.")
 
     class Meta:
         model = TreatmentSession
@@ -53,6 +54,8 @@ class SessionSerializer(serializers.ModelSerializer):
             "local_date",
             "status",
             "ride_home_confirmed",
+            "confirmed",
+            "confirmed_at",
             "checked_in_at",
             "completed_at",
             "cancelled_at",
@@ -61,6 +64,9 @@ class SessionSerializer(serializers.ModelSerializer):
             "window",
         ]
         read_only_fields = fields
+
+    def get_confirmed(self, session: TreatmentSession) -> bool:
+        return session.confirmed_at is not None
 
     @extend_schema_field(WindowBriefSerializer(allow_null=True))
     def get_window(self, session: TreatmentSession) -> dict[str, Any] | None:

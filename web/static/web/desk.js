@@ -67,15 +67,22 @@
     const scheduled = event.status === "scheduled";
     const ride = details.ride_home_confirmed ? "ride home ✓" : "no ride yet";
     const who = event.patient ? event.patient.name : event.title;
+    // The patient confirmed by SMS (a reply C or YES).
+    const confirmed = details.confirmed ? " · confirmed ✓" : "";
     return {
       id: `${event.type}-${event.id}`,
       resourceIds: resource ? [resource.id] : [],
       start: wall(event.start),
       end: wall(event.end),
-      title: `${who} · ${event.status.replace("_", " ")} · ${ride}`,
+      title: `${who} · ${event.status.replace("_", " ")} · ${ride}${confirmed}`,
       editable: scheduled,
       durationEditable: false,
-      classNames: ["session", `status-${event.status}`, details.ride_home_confirmed ? "ride-ok" : "ride-missing"],
+      classNames: [
+        "session",
+        `status-${event.status}`,
+        details.ride_home_confirmed ? "ride-ok" : "ride-missing",
+        details.confirmed ? "confirmed" : "unconfirmed",
+      ],
       extendedProps: { kind: "session", api: event },
     };
   }
@@ -143,6 +150,7 @@
     slotMinTime: "07:00:00", slotMaxTime: "20:00:00", scrollTime: "08:00:00",
     allDaySlot: false, nowIndicator: true, editable: false, eventDurationEditable: false,
     datesAboveResources: true, firstDay: 1,
+    hiddenDays: data.closedDays ? data.closedDays.split(",").map(Number) : [],
     selectable: true,
     eventDrop: onDrop,
     eventClick: (info) => select(info.event),

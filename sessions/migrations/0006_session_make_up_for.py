@@ -10,7 +10,7 @@ class Migration(migrations.Migration):
         ('clinic', '0001_initial'),
         ('courses', '0005_course_induction_incomplete_at'),
         ('patients', '0001_initial'),
-        ('treatment_sessions', '0004_models_moved_between_apps'),
+        ('treatment_sessions', '0005_confirmed_at'),
     ]
 
     operations = [
