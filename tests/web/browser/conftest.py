@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 from django.conf import settings
+from django.core.cache import cache
 from playwright.sync_api import Browser, Page, sync_playwright
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
@@ -44,6 +45,13 @@ def browser() -> Iterator[Browser]:
 @pytest.fixture(autouse=True)
 def _fast_passwords(settings: Any) -> None:
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def _fresh_sign_in_budget() -> None:
+    """Every test signs in from 127.0.0.1; the sign-in throttle counts per address in the shared
+    cache, so a run of browser tests would otherwise be refused (429) after the tenth sign-in."""
+    cache.clear()
 
 
 @pytest.fixture
